@@ -1,0 +1,3 @@
+from corsgen.cli import main
+
+main()
