@@ -70,8 +70,12 @@ def _version_callback(value: bool) -> None:
 def _main(
     version: Annotated[
         Optional[bool],  # noqa: UP045 - typer inspects the annotation at run time
-        typer.Option("--version", callback=_version_callback, is_eager=True,
-                     help="Print the corsgen version and exit."),
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the corsgen version and exit.",
+        ),
     ] = None,
 ) -> None:
     """corsgen: CORS at the edge, from one policy file."""
@@ -92,8 +96,9 @@ def _load(path: Path) -> Policy:
         )
         raise typer.Exit(EXIT_INVALID) from None
     except UnicodeDecodeError as exc:
-        typer.echo(f"{path}: the file is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                   err=True)
+        typer.echo(
+            f"{path}: the file is not UTF-8 text ({exc.reason} at byte {exc.start})", err=True
+        )
         raise typer.Exit(EXIT_INVALID) from None
     except OSError as exc:
         typer.echo(f"corsgen: cannot read {path}: {exc.strerror}", err=True)
@@ -111,9 +116,13 @@ def render(
     target: TargetOption,
     out_dir: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--out-dir", "-o", file_okay=False,
-                     help="Write the files into this directory (created when missing) "
-                          "instead of printing them."),
+        typer.Option(
+            "--out-dir",
+            "-o",
+            file_okay=False,
+            help="Write the files into this directory (created when missing) "
+            "instead of printing them.",
+        ),
     ] = None,
 ) -> None:
     """Print (or write with --out-dir) the config snippets for one target.
@@ -143,8 +152,13 @@ def render(
 def validate(
     policy_files: Annotated[
         list[Path],
-        typer.Argument(help="One or more policy files.", exists=True, dir_okay=False,
-                       readable=True, show_default=False),
+        typer.Argument(
+            help="One or more policy files.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            show_default=False,
+        ),
     ],
 ) -> None:
     """Check policy files; report every problem of every file. Exit 1 if any is invalid."""
@@ -168,8 +182,13 @@ def check(
     target: TargetOption,
     out_dir: Annotated[
         Path,
-        typer.Option("--out-dir", "-o", file_okay=False, show_default=False,
-                     help="The directory holding the committed snippets."),
+        typer.Option(
+            "--out-dir",
+            "-o",
+            file_okay=False,
+            show_default=False,
+            help="The directory holding the committed snippets.",
+        ),
     ],
 ) -> None:
     """For CI: exit 1 with a diff when the committed snippets differ from the policy."""

@@ -97,8 +97,13 @@ def _check_depth(text: str, path: Path) -> None:
                 mark = event.start_mark
                 raise PolicyError(
                     path,
-                    [Problem(mark.line + 1, None,
-                             f"nesting deeper than {MAX_DEPTH} levels is not a policy file")],
+                    [
+                        Problem(
+                            mark.line + 1,
+                            None,
+                            f"nesting deeper than {MAX_DEPTH} levels is not a policy file",
+                        )
+                    ],
                 )
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
@@ -106,9 +111,14 @@ def _check_depth(text: str, path: Path) -> None:
             mark = event.start_mark
             raise PolicyError(
                 path,
-                [Problem(mark.line + 1, f"*{event.anchor}",
-                         "YAML anchors and aliases are not supported in policy files "
-                         "(write the values out)")],
+                [
+                    Problem(
+                        mark.line + 1,
+                        f"*{event.anchor}",
+                        "YAML anchors and aliases are not supported in policy files "
+                        "(write the values out)",
+                    )
+                ],
             )
 
 
@@ -122,9 +132,7 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, location)
         if isinstance(node, yaml.SequenceNode):
-            return [
-                self.build(item, (*location, index)) for index, item in enumerate(node.value)
-            ]
+            return [self.build(item, (*location, index)) for index, item in enumerate(node.value)]
         return _scalar(node)
 
     def _mapping(self, node: yaml.MappingNode, location: Location) -> dict[Any, Any]:
@@ -132,9 +140,7 @@ class _Builder:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise PolicyError(
-                    self.path, [Problem(line, None, "keys must be plain names")]
-                )
+                raise PolicyError(self.path, [Problem(line, None, "keys must be plain names")])
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise PolicyError(
                     self.path,
@@ -144,9 +150,14 @@ class _Builder:
             if key in result:
                 raise PolicyError(
                     self.path,
-                    [Problem(line, str(key),
-                             f"duplicate key (it is already set on line "
-                             f"{self.lines[(*location, key)]}; keep one)")],
+                    [
+                        Problem(
+                            line,
+                            str(key),
+                            f"duplicate key (it is already set on line "
+                            f"{self.lines[(*location, key)]}; keep one)",
+                        )
+                    ],
                 )
             self.lines[(*location, key)] = line
             result[key] = self.build(value_node, (*location, key))

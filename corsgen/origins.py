@@ -84,7 +84,7 @@ def parse_origin(value: str) -> OriginPattern:
     if value == "null":
         return NULL_ORIGIN
     if value.lower() == "null":
-        raise OriginSyntaxError("the null origin is written in lower case: \"null\"")
+        raise OriginSyntaxError('the null origin is written in lower case: "null"')
     unsafe = describe_unsafe(value)
     if unsafe:
         raise OriginSyntaxError(f"{unsafe} (an origin is scheme://host[:port])")
@@ -141,9 +141,7 @@ def parse_origin(value: str) -> OriginPattern:
 
 def _parse_app_origin(scheme: str, host: str) -> OriginPattern:
     if "*" in host or ":" in host:
-        raise OriginSyntaxError(
-            f"{scheme}:// origins are exact: no '*' wildcard and no port"
-        )
+        raise OriginSyntaxError(f"{scheme}:// origins are exact: no '*' wildcard and no port")
     if not _APP_HOST.match(host):
         raise OriginSyntaxError(
             f"{scheme}:// needs a host of letters, digits, '.', '_' or '-' "
@@ -200,8 +198,7 @@ def _normalise_host(host: str) -> str:
             address4 = ipaddress.IPv4Address(host)
         except ValueError:
             raise OriginSyntaxError(
-                f"{host} is not a valid IPv4 address (write four decimal numbers, "
-                "e.g. 127.0.0.1)"
+                f"{host} is not a valid IPv4 address (write four decimal numbers, e.g. 127.0.0.1)"
             ) from None
         return str(address4)
     if not host.isascii():
@@ -264,8 +261,10 @@ def check_origin_regex(value: str) -> str:
                 )
             index += 2
             continue
-        if character == "(" and value[index + 1 : index + 2] == "?" and (
-            value[index + 2 : index + 3] != ":"
+        if (
+            character == "("
+            and value[index + 1 : index + 2] == "?"
+            and (value[index + 2 : index + 3] != ":")
         ):
             raise OriginSyntaxError(
                 "named groups, look-around and inline flags are not supported "

@@ -277,7 +277,9 @@ class Policy(StrictModel):
 
 def _expand_star(value: tuple[str, ...], field: str) -> tuple[str, ...]:
     if "*" in value and len(value) > 1:
-        raise ValueError(f"'*' already means every value and cannot be mixed with others in {field}")
+        raise ValueError(
+            f"'*' already means every value and cannot be mixed with others in {field}"
+        )
     return value
 
 
