@@ -134,9 +134,11 @@ def render(
     from corsgen.render import render as render_policy
 
     policy = _load(policy_file)
-    files = render_policy(policy, target.value)
+    rendering = render_policy(policy, target.value)
+    for note in rendering.notes:
+        typer.echo(f"corsgen: note: {note}", err=True)
     if out_dir is None:
-        for index, (name, text) in enumerate(files.items()):
+        for index, (name, text) in enumerate(rendering.files.items()):
             if index:
                 typer.echo("")
             typer.echo(f"# ===== {name}: {_placement(name)} =====")
@@ -144,7 +146,7 @@ def render(
         return
     from corsgen.output import write_files
 
-    for path in write_files(files, out_dir):
+    for path in write_files(rendering.files, out_dir):
         typer.echo(f"wrote {path}", err=True)
 
 
@@ -196,7 +198,7 @@ def check(
     from corsgen.render import render as render_policy
 
     policy = _load(policy_file)
-    reports = drift(render_policy(policy, target.value), out_dir)
+    reports = drift(render_policy(policy, target.value).files, out_dir)
     if reports:
         for report in reports:
             typer.echo(report, nl=False)

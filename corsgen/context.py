@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from corsgen import __version__
+from corsgen.nginx_hash import HashHint, map_hash_hint
 from corsgen.policy import Policy
 
 # Every response header of the CORS protocol: removed from upstream responses so the
@@ -113,6 +114,7 @@ class NginxContext:
     origin_regexes: list[str]
     host_port_keys: list[str]
     host_keys: list[str]
+    hash_hint: HashHint | None
 
 
 def nginx_host_key(origin, with_port: bool) -> str:
@@ -132,14 +134,18 @@ def nginx_host_key(origin, with_port: bool) -> str:
 
 def nginx_context(policy: Policy) -> NginxContext:
     patterns = [origin for origin in policy.origins if origin.kind == "pattern"]
+    exact = exact_origins(policy)
+    host_port_keys = [nginx_host_key(o, with_port=True) for o in patterns if not o.any_port]
+    host_keys = [nginx_host_key(o, with_port=False) for o in patterns if o.any_port]
     return NginxContext(
         banner=banner(policy),
         common=common_values(policy),
         var="corsgen_" + policy.name.replace("-", "_"),
-        exact_origins=exact_origins(policy),
+        exact_origins=exact,
         origin_regexes=[_anchored(regex) for regex in policy.origin_regex],
-        host_port_keys=[nginx_host_key(o, with_port=True) for o in patterns if not o.any_port],
-        host_keys=[nginx_host_key(o, with_port=False) for o in patterns if o.any_port],
+        host_port_keys=host_port_keys,
+        host_keys=host_keys,
+        hash_hint=map_hash_hint([exact], [host_port_keys, host_keys]),
     )
 
 
@@ -152,12 +158,18 @@ class ApacheContext:
     common: Common
     env: str
     name: str
-    exact_origins_regex: str
+    exact_origin_regexes: list[str]
     origin_regexes: list[str]
+
+
+# PCRE limits the compiled size of one pattern (64 KiB by default), so long lists of
+# exact origins are split over several SetEnvIf lines.
+APACHE_ORIGINS_PER_REGEX = 200
 
 
 def apache_context(policy: Policy) -> ApacheContext:
     exact = exact_origins(policy)
+    chunk = APACHE_ORIGINS_PER_REGEX
     regexes = [pattern_regex(o) for o in policy.origins if o.kind == "pattern"]
     regexes += [_anchored(regex) for regex in policy.origin_regex]
     return ApacheContext(
@@ -165,9 +177,10 @@ def apache_context(policy: Policy) -> ApacheContext:
         common=common_values(policy),
         env="CORSGEN_" + policy.name.replace("-", "_").upper(),
         name=policy.name,
-        exact_origins_regex=(
-            "^(?:" + "|".join(re.escape(origin) for origin in exact) + ")$" if exact else ""
-        ),
+        exact_origin_regexes=[
+            "^(?:" + "|".join(re.escape(origin) for origin in exact[start : start + chunk]) + ")$"
+            for start in range(0, len(exact), chunk)
+        ],
         origin_regexes=regexes,
     )
 

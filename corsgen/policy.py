@@ -174,7 +174,8 @@ class Policy(StrictModel):
     def _default_name(cls, data: Any, info: ValidationInfo) -> Any:
         if isinstance(data, dict) and "name" not in data:
             stem = (info.context or {}).get("default_name")
-            if stem is not None:
+            # A stem that is no valid name is left out, so the error asks for `name:`.
+            if stem is not None and NAME_PATTERN.match(stem):
                 data = {**data, "name": stem}
         return data
 

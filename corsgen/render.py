@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +33,36 @@ def environment(target: str) -> jinja2.Environment:
     )
 
 
-def render(policy: Policy, target: str) -> dict[str, str]:
-    """The files of ``target`` for ``policy``: file name → text, in include order."""
+@dataclass(frozen=True)
+class Rendering:
+    """The files of one target (name → text, in include order) and notes for the operator."""
+
+    files: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+
+def render(policy: Policy, target: str) -> Rendering:
+    """Render ``policy`` for ``target`` (one of :data:`TARGETS`)."""
     env = environment(target)
     if target == "nginx":
-        context = _shallow(nginx_context(policy))
-        context["hash_hint"] = None
-        return {
-            f"{policy.name}.http.conf": env.get_template("http.conf.j2").render(context),
+        nginx = nginx_context(policy)
+        context = _shallow(nginx)
+        http_file = f"{policy.name}.http.conf"
+        notes = []
+        if nginx.hash_hint:
+            notes.append(
+                f"policy {policy.name!r} needs map_hash_bucket_size "
+                f"{nginx.hash_hint.bucket_size} and map_hash_max_size "
+                f"{nginx.hash_hint.max_size} (at least) in http {{ }}; see the top of {http_file}"
+            )
+        files = {
+            http_file: env.get_template("http.conf.j2").render(context),
             f"{policy.name}.location.conf": env.get_template("location.conf.j2").render(context),
         }
+        return Rendering(files, notes)
     if target == "apache":
         context = _shallow(apache_context(policy))
-        return {f"{policy.name}.conf": env.get_template("vhost.conf.j2").render(context)}
+        return Rendering({f"{policy.name}.conf": env.get_template("vhost.conf.j2").render(context)})
     raise ValueError(f"unknown target {target!r}")
 
 
@@ -54,4 +71,4 @@ def _shallow(context: Any) -> dict[str, Any]:
     return {field.name: getattr(context, field.name) for field in fields(context)}
 
 
-__all__ = ["TARGETS", "render", "template_root", "asdict"]
+__all__ = ["TARGETS", "render", "template_root"]
