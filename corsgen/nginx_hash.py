@@ -106,7 +106,9 @@ def _wildcard_levels(keys: Iterable[str]) -> list[list[str]]:
     return [sorted(group) for group in siblings.values()]
 
 
-def map_hash_hint(exact_tables: list[list[str]], hostname_tables: list[list[str]]) -> HashHint | None:
+def map_hash_hint(
+    exact_tables: list[list[str]], hostname_tables: list[list[str]]
+) -> HashHint | None:
     """The map_hash_* values the given maps need, or None when nginx's defaults do."""
     tables = [table for table in exact_tables if table]
     for table in hostname_tables:

@@ -155,7 +155,9 @@ def test_schema_is_json_schema_of_the_file_format():
 def test_the_console_script_runs_as_a_module():
     result = subprocess.run(
         [sys.executable, "-m", "corsgen", "render", str(EXAMPLE), "--target", "apache"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0
     assert "SetEnvIf Origin" in result.stdout

@@ -43,15 +43,11 @@ def nginx_config(workdir: Path, names: list[str]) -> str:
         for name in names
     )
     template = Template((CONFIGS / "nginx.conf").read_text())
-    return template.substitute(
-        workdir=workdir, port=8, http_includes=http, locations=locations
-    )
+    return template.substitute(workdir=workdir, port=8, http_includes=http, locations=locations)
 
 
 def apache_config(workdir: Path, names: list[str], modules=CORS_MODULES) -> str:
-    loads = "\n".join(
-        f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so" for m in modules
-    )
+    loads = "\n".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so" for m in modules)
     vhosts = "\n".join(
         f"<VirtualHost 127.0.0.1:8>\n"
         f"    Include {workdir}/{name}.conf\n"
@@ -79,7 +75,9 @@ def nginx_t(workdir: Path, config: str) -> subprocess.CompletedProcess:
     (workdir / "nginx.conf").write_text(config)
     return subprocess.run(
         [NGINX, "-t", "-p", str(workdir), "-c", str(workdir / "nginx.conf")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -87,7 +85,9 @@ def apache_t(workdir: Path, config: str) -> subprocess.CompletedProcess:
     (workdir / "httpd.conf").write_text(config)
     return subprocess.run(
         [APACHE, "-t", "-f", str(workdir / "httpd.conf")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

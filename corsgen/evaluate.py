@@ -1,0 +1,654 @@
+"""The reference evaluator: what spec section 2 says the edge answers to one request.
+
+This is the single source of truth shared by ``corsgen explain``, ``corsgen probe`` and the
+differential tests against real nginx and Apache. It reads only the :class:`Policy` — never
+the templates — so a template bug shows up as a difference instead of being copied here.
+
+Where the spec lets the server choose (an Origin a browser would never send: upper case,
+explicit default port, leading-zero or out-of-range port), the verdict says so with
+``either=True`` and carries the other acceptable answer in ``alternatives``. Only origins
+that *normalise* to an allowed one get that leeway: a lookalike
+(``https://app.example.com.evil.com``) is always simply not allowed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from functools import lru_cache
+
+from corsgen.origins import (
+    APP_SCHEMES,
+    DEFAULT_PORTS,
+    OriginPattern,
+    OriginSyntaxError,
+    check_origin_regex,
+    parse_origin,
+)
+from corsgen.policy import Policy
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAM = "Access-Control-Allow-Methods"
+ACAH = "Access-Control-Allow-Headers"
+ACEH = "Access-Control-Expose-Headers"
+ACMA = "Access-Control-Max-Age"
+ACAPN = "Access-Control-Allow-Private-Network"
+
+PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
+ACTUAL_VARY = ("Origin",)
+
+# How each Access-Control-* value is compared (spec section 4): ACAO and the literal values
+# byte for byte; method lists as sets (any order, case-sensitive like methods); header-name
+# lists as case-insensitive comma-separated lists.
+_COMPARE_AS = {
+    ACAO: "exact",
+    ACAC: "exact",
+    ACAM: "method-set",
+    ACAH: "name-list",
+    ACEH: "name-list",
+    ACMA: "exact",
+    ACAPN: "exact",
+}
+
+
+class Answer(str, Enum):
+    """Who answers the request."""
+
+    EDGE_204 = "edge 204"  # preflight answered by nginx/Apache, never reaches the upstream
+    EDGE_403 = "edge 403"  # refused by nginx/Apache, never reaches the upstream
+    UPSTREAM = "upstream"  # passed to the upstream; its status is kept
+
+    @property
+    def status(self) -> int | None:
+        return {"edge 204": 204, "edge 403": 403}.get(self.value)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of an HTTP request that CORS looks at. ``None`` means the header is absent."""
+
+    method: str = "GET"
+    origin: str | None = None
+    request_method: str | None = None  # Access-Control-Request-Method
+    request_headers: str | None = None  # Access-Control-Request-Headers
+    request_private_network: str | None = None  # Access-Control-Request-Private-Network
+
+    def header_lines(self) -> list[tuple[str, str]]:
+        """The request headers to send, in a stable order."""
+        lines = [
+            ("Origin", self.origin),
+            ("Access-Control-Request-Method", self.request_method),
+            ("Access-Control-Request-Headers", self.request_headers),
+            ("Access-Control-Request-Private-Network", self.request_private_network),
+        ]
+        return [(name, value) for name, value in lines if value is not None]
+
+    def as_code(self) -> str:
+        """This request as Python source, ready to paste into a regression test."""
+        arguments = [f"method={self.method!r}"]
+        for name in ("origin", "request_method", "request_headers", "request_private_network"):
+            value = getattr(self, name)
+            if value is not None:
+                arguments.append(f"{name}={value!r}")
+        return f"Request({', '.join(arguments)})"
+
+    @property
+    def origin_sent(self) -> bool:
+        # nginx ($http_origin = "") and Apache (SetEnvIf Origin ".") both read an empty
+        # header as no header at all.
+        return bool(self.origin)
+
+    @property
+    def is_preflight(self) -> bool:
+        return self.method == "OPTIONS" and self.origin_sent and bool(self.request_method)
+
+
+@dataclass(frozen=True)
+class OriginMatch:
+    """Whether an Origin is allowed, by which entry, or why not.
+
+    ``field``/``index`` locate the matching entry (``"origins"`` or ``"origin_regex"`` and the
+    position in the normalised policy). When nothing matched, ``entry`` is the nearest miss
+    (or ``None``) and ``reason`` says why it does not match. ``either`` marks an Origin that
+    matches only once case-folded or normalised: the server may treat it either way.
+    """
+
+    allowed: bool
+    reason: str
+    entry: str | None = None
+    field: str | None = None
+    index: int | None = None
+    either: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the edge must answer.
+
+    ``headers`` holds every ``Access-Control-*`` header the response must carry, with its
+    value; any other ``Access-Control-*`` header must be absent. ``vary`` lists tokens the
+    ``Vary`` header must contain, ``vary_optional`` tokens it may contain. When
+    ``either`` is true, each verdict in ``alternatives`` is an equally acceptable answer.
+    """
+
+    answer: Answer
+    headers: dict[str, str]
+    vary: tuple[str, ...]
+    origin: OriginMatch
+    preflight: bool
+    vary_optional: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    alternatives: tuple[Verdict, ...] = field(default=(), compare=False)
+
+    @property
+    def status(self) -> int | None:
+        """204 or 403 when the edge answers; ``None`` when the upstream's status is kept."""
+        return self.answer.status
+
+    @property
+    def either(self) -> bool:
+        return bool(self.alternatives)
+
+    def acceptable(self) -> tuple[Verdict, ...]:
+        """Every answer the spec accepts: this one and its alternatives."""
+        return (self, *self.alternatives)
+
+
+# --- reading an Origin header ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeaderOrigin:
+    """An Origin header value read leniently, then normalised as a browser would send it.
+
+    ``port`` is ``None`` for no port or the scheme's default; ``port_valid`` is false for a
+    port no browser sends (0, above 65535): it can only ever be covered by a ``:*`` entry.
+    """
+
+    scheme: str
+    host: str
+    port: int | None
+    port_valid: bool = True
+
+    @property
+    def canonical(self) -> str:
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.scheme}://{self.host}{port}"
+
+
+_PORT_DIGITS = re.compile(r"^[0-9]+$")
+_APP_HOST = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def read_origin(text: str) -> HeaderOrigin | str:
+    """Parse an Origin header value; return a :class:`HeaderOrigin` or why it is not one."""
+    scheme, separator, rest = text.partition("://")
+    if not separator or not scheme:
+        return "is not an origin (scheme://host[:port])"
+    for character, what in (("/", "a path"), ("?", "a query"), ("#", "a fragment")):
+        if character in rest:
+            return f"has {what} after the host, which a browser never sends in Origin"
+    if "@" in rest:
+        return "has user information ('@'), which a browser never sends in Origin"
+    if "*" in rest:
+        return "contains '*', which is a policy wildcard, never part of a real Origin"
+    if any(character.isspace() or not character.isprintable() for character in rest):
+        return "contains whitespace or control characters"
+    scheme = _ascii_lower(scheme)
+    if scheme in APP_SCHEMES:
+        if not _APP_HOST.match(rest):
+            return f"is not a valid {scheme}:// origin"
+        return HeaderOrigin(scheme=scheme, host=rest, port=None)
+    if scheme not in DEFAULT_PORTS:
+        return f"has the scheme {scheme!r}, which no policy entry can allow"
+    host, port_text = _split_authority(rest)
+    if host is None:
+        return "has no valid host"
+    port: int | None = None
+    port_valid = True
+    if port_text is not None:
+        if not _PORT_DIGITS.match(port_text):
+            return "has a port that is not a number"
+        port = int(port_text)
+        if port == DEFAULT_PORTS[scheme]:
+            port = None
+        elif not 1 <= port <= 65535:
+            port_valid = False
+    try:
+        normalised = parse_origin(f"{scheme}://{host}")
+    except OriginSyntaxError as exc:
+        return f"has an invalid host: {exc}"
+    return HeaderOrigin(scheme=scheme, host=normalised.host, port=port, port_valid=port_valid)
+
+
+def _split_authority(authority: str) -> tuple[str | None, str | None]:
+    if authority.startswith("["):
+        end = authority.find("]")
+        if end < 0:
+            return None, None
+        host, rest = authority[: end + 1], authority[end + 1 :]
+        if not rest:
+            return host, None
+        if not rest.startswith(":"):
+            return None, None
+        return host, rest[1:]
+    if authority.count(":") > 1:
+        return None, None
+    host, colon, port = authority.partition(":")
+    if not host:
+        return None, None
+    return host, port if colon else None
+
+
+def _ascii_lower(text: str) -> str:
+    # str.lower() also folds non-ASCII letters (e.g. 'İ'); the spec's leeway is ASCII case only.
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _compiled(regex: str) -> re.Pattern[str]:
+    return re.compile(check_origin_regex(regex))
+
+
+def entry_matches(entry: OriginPattern, origin: HeaderOrigin) -> bool:
+    """Does a normalised ``origins`` entry cover a normalised Origin (spec section 4)?"""
+    if entry.kind not in ("exact", "pattern") or entry.scheme != origin.scheme:
+        return False
+    if entry.scheme in APP_SCHEMES:
+        return entry.host == origin.host
+    if entry.any_subdomain:
+        # `*.example.org`: one or more labels before the name, never the apex itself.
+        if not origin.host.endswith("." + entry.host):
+            return False
+    elif origin.host != entry.host:
+        return False
+    if entry.any_port:
+        return True
+    return origin.port_valid and origin.port == entry.port
+
+
+def _strict_match(policy: Policy, origin: str) -> tuple[str, int] | None:
+    """The entry that an Origin matches exactly as sent (what a browser's Origin gets)."""
+    for index, entry in enumerate(policy.origins):
+        if entry.kind in ("exact", "null") and entry.text == origin:
+            return "origins", index
+    parsed = read_origin(origin)
+    if isinstance(parsed, HeaderOrigin) and parsed.port_valid and parsed.canonical == origin:
+        for index, entry in enumerate(policy.origins):
+            if entry.kind == "pattern" and entry_matches(entry, parsed):
+                return "origins", index
+    # The targets run each regex on the raw header, case-sensitively: so does the evaluator.
+    for index, regex in enumerate(policy.origin_regex):
+        if _compiled(regex).fullmatch(origin):
+            return "origin_regex", index
+    return None
+
+
+def _lenient_match(policy: Policy, origin: str) -> tuple[str, int, str] | None:
+    """An entry matched only after ASCII case-folding or normalisation, and what was done."""
+    candidates: list[tuple[str, str]] = []
+    lowered = _ascii_lower(origin)
+    if lowered != origin:
+        candidates.append((lowered, "differs from it only by ASCII case"))
+    for text in dict.fromkeys((origin, lowered)):
+        parsed = read_origin(text)
+        if not isinstance(parsed, HeaderOrigin):
+            continue
+        if not parsed.port_valid:
+            for index, entry in enumerate(policy.origins):
+                if entry.any_port and entry_matches(entry, parsed):
+                    return (
+                        "origins",
+                        index,
+                        "has a port no browser sends, which only a ':*' entry could cover",
+                    )
+            continue
+        if parsed.canonical != origin:
+            candidates.append(
+                (parsed.canonical, f"is not how a browser writes {parsed.canonical!r}")
+            )
+    for candidate, how in candidates:
+        found = _strict_match(policy, candidate)
+        if found:
+            return (*found, how)
+    return None
+
+
+def _entry_text(policy: Policy, field_name: str, index: int) -> str:
+    if field_name == "origins":
+        return policy.origins[index].text
+    return policy.origin_regex[index]
+
+
+def match_origin(policy: Policy, origin: str | None) -> OriginMatch:
+    """Decide whether ``origin`` is allowed, say by which entry, or explain why not."""
+    if policy.allows_any_origin:
+        return OriginMatch(
+            allowed=True,
+            reason="origins: '*' allows every origin (and requests without one)",
+            entry="*",
+            field="origins",
+            index=0,
+        )
+    if not origin:
+        return OriginMatch(allowed=False, reason="the request has no Origin header")
+    found = _strict_match(policy, origin)
+    if found:
+        field_name, index = found
+        entry = _entry_text(policy, field_name, index)
+        how = "is" if entry == origin else "matches"
+        return OriginMatch(
+            allowed=True,
+            reason=f"{origin!r} {how} {_describe_entry(field_name, entry)}",
+            entry=entry,
+            field=field_name,
+            index=index,
+        )
+    lenient = _lenient_match(policy, origin)
+    if lenient:
+        field_name, index, how = lenient
+        entry = _entry_text(policy, field_name, index)
+        return OriginMatch(
+            allowed=True,
+            either=True,
+            reason=(
+                f"{origin!r} {how} and would match {_describe_entry(field_name, entry)}; "
+                "browsers never send it like this, so the server may treat it as allowed "
+                "(echoing it) or not allowed"
+            ),
+            entry=entry,
+            field=field_name,
+            index=index,
+        )
+    entry, reason = _nearest_miss(policy, origin)
+    return OriginMatch(allowed=False, reason=reason, entry=entry)
+
+
+def _describe_entry(field_name: str, entry: str) -> str:
+    if field_name == "origin_regex":
+        return f"the origin_regex entry {entry!r}"
+    return f"the origins entry {entry!r}"
+
+
+# --- why nothing matched ----------------------------------------------------------------------
+
+
+def _nearest_miss(policy: Policy, origin: str) -> tuple[str | None, str]:
+    parsed = read_origin(origin)
+    if origin == "null" or _ascii_lower(origin) == "null":
+        return None, "the null origin is allowed only when 'null' is listed in origins"
+    if not isinstance(parsed, HeaderOrigin):
+        return None, f"{origin!r} {parsed}"
+    best: tuple[int, str | None, str] = (-1, None, "")
+    for entry in policy.origins:
+        if entry.kind in ("exact", "pattern"):
+            score, reason = _entry_miss(entry, parsed)
+            if score > best[0]:
+                best = (score, entry.text, reason)
+    if best[0] >= 2:
+        return best[1], best[2]
+    regexes = len(policy.origin_regex)
+    listed = sum(1 for entry in policy.origins if entry.kind != "null")
+    where = f"none of the {listed} origins entries"
+    if regexes:
+        where += f" and none of the {regexes} origin_regex entries"
+    return best[1], f"{origin!r} matches {where}"
+
+
+def _entry_miss(entry: OriginPattern, origin: HeaderOrigin) -> tuple[int, str]:
+    """How close an Origin comes to an entry (higher is closer), and why it still misses."""
+    host, wanted = origin.host, entry.host
+    if entry.any_subdomain:
+        if host == wanted:
+            return 4, (
+                f"the apex {host!r} is not covered by {entry.text!r}: '*.' stands for one or "
+                f"more labels before {wanted!r} (list {wanted!r} itself too)"
+            )
+        if not host.endswith("." + wanted):
+            if wanted in host:
+                return 3, f"{host!r} is not a subdomain of {wanted!r}"
+            return 0, f"{host!r} is not a subdomain of {wanted!r}"
+    elif host != wanted:
+        if host.startswith(wanted + "."):
+            return 3, (
+                f"{host!r} is not {wanted!r}: it is the allowed name followed by more labels "
+                "(a lookalike host)"
+            )
+        if host.endswith("." + wanted):
+            return 3, (
+                f"{host!r} is a subdomain of {wanted!r}, but {entry.text!r} allows only "
+                f"that host (write '{entry.scheme}://*.{wanted}' to allow subdomains)"
+            )
+        if host.endswith(wanted) or wanted in host:
+            return 3, f"{host!r} is not {wanted!r} (it only contains the same letters)"
+        return 0, f"{host!r} is not {wanted!r}"
+    if entry.scheme != origin.scheme:
+        return 5, (
+            f"the scheme {origin.scheme!r} is not {entry.scheme!r}: {entry.text!r} allows "
+            f"only {entry.scheme}://"
+        )
+    if not origin.port_valid:
+        return 5, f"the port {origin.port} is one no browser sends"
+    allowed_port = "no explicit port" if entry.port is None else f"only port {entry.port}"
+    shown = "no port" if origin.port is None else f"port {origin.port}"
+    return 5, (
+        f"{shown} is not allowed by {entry.text!r}, which allows {allowed_port} "
+        "(':*' allows any port)"
+    )
+
+
+# --- the verdict --------------------------------------------------------------------------------
+
+
+def evaluate(policy: Policy, request: Request) -> Verdict:
+    """What the edge must answer to ``request`` under ``policy`` (spec section 2 and 4)."""
+    match = match_origin(policy, request.origin)
+    origin_choices = [match]
+    if match.either:
+        origin_choices.append(replace(match, allowed=False))
+    # nginx compares map strings case-insensitively, Apache's SetEnvIf case-sensitively:
+    # a request-private-network value other than exactly "true" may go either way.
+    pn = request.request_private_network
+    pn_choices = [pn == "true"]
+    if pn is not None and pn != "true" and _ascii_lower(pn) == "true":
+        pn_choices.append(True)
+    verdicts = [
+        _verdict(policy, request, choice, private_network)
+        for choice, private_network in itertools.product(origin_choices, pn_choices)
+    ]
+    unique: list[Verdict] = []
+    for verdict in verdicts:
+        if verdict not in unique:
+            unique.append(verdict)
+    return replace(unique[0], alternatives=tuple(unique[1:]))
+
+
+def _verdict(
+    policy: Policy, request: Request, match: OriginMatch, private_network_asked: bool
+) -> Verdict:
+    any_origin = policy.allows_any_origin
+    headers: dict[str, str] = {}
+    notes: list[str] = []
+    if request.is_preflight:
+        if not match.allowed:
+            return Verdict(Answer.EDGE_403, {}, PREFLIGHT_VARY, match, preflight=True)
+        headers[ACAO] = "*" if any_origin else str(request.origin)
+        if policy.allow_credentials:
+            headers[ACAC] = "true"
+        headers[ACAM] = ", ".join(policy.allow_methods)
+        if policy.reflects_request_headers:
+            if request.request_headers:
+                headers[ACAH] = request.request_headers
+        elif policy.allow_headers:
+            headers[ACAH] = ", ".join(policy.allow_headers)
+        headers[ACMA] = str(policy.max_age)
+        if policy.allow_private_network and private_network_asked:
+            headers[ACAPN] = "true"
+        notes.extend(_browser_notes(policy, request))
+        return Verdict(
+            Answer.EDGE_204, headers, PREFLIGHT_VARY, match, preflight=True, notes=tuple(notes)
+        )
+    if any_origin:
+        headers[ACAO] = "*"
+        if policy.expose_headers:
+            headers[ACEH] = ", ".join(policy.expose_headers)
+        # Spec 4: under origins '*', Vary: Origin is optional on actual responses.
+        return Verdict(
+            Answer.UPSTREAM, headers, (), match, preflight=False, vary_optional=ACTUAL_VARY
+        )
+    if match.allowed:
+        headers[ACAO] = str(request.origin)
+        if policy.allow_credentials:
+            headers[ACAC] = "true"
+        if policy.expose_headers:
+            headers[ACEH] = ", ".join(policy.expose_headers)
+        return Verdict(Answer.UPSTREAM, headers, ACTUAL_VARY, match, preflight=False)
+    if policy.block_disallowed_origins and request.origin_sent:
+        return Verdict(Answer.EDGE_403, {}, ACTUAL_VARY, match, preflight=False)
+    return Verdict(Answer.UPSTREAM, {}, ACTUAL_VARY, match, preflight=False)
+
+
+def _browser_notes(policy: Policy, request: Request) -> list[str]:
+    """What the browser will decide with the preflight answer (the edge does not refuse)."""
+    notes = []
+    method = request.request_method or ""
+    safelisted = method in ("GET", "HEAD", "POST")
+    if method not in policy.allow_methods and not safelisted:
+        notes.append(
+            f"the browser will refuse the {method} request: it is not in "
+            f"Access-Control-Allow-Methods"
+        )
+    if request.request_headers and not policy.reflects_request_headers:
+        allowed = {name.lower() for name in policy.allow_headers}
+        missing = [
+            name
+            for name in split_list(request.request_headers)
+            if name.lower() not in allowed
+        ]
+        if missing:
+            notes.append(
+                "the browser will refuse the request unless these headers are CORS-safelisted: "
+                + ", ".join(missing)
+            )
+    return notes
+
+
+# --- comparing a real response with the verdict ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A response as a server sent it, plus what the test's upstream saw (``None``: unknown)."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+    reached_upstream: bool | None = None
+    upstream_status: int | None = None
+    upstream_vary: tuple[str, ...] | None = None
+
+
+def split_list(value: str) -> list[str]:
+    """The items of a comma-separated header value, without blanks."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _comparable(name: str, value: str) -> object:
+    how = _COMPARE_AS[name]
+    if how == "method-set":
+        return sorted(split_list(value))
+    if how == "name-list":
+        return sorted(item.lower() for item in split_list(value))
+    return value
+
+
+def differences(verdict: Verdict, observed: Observed) -> list[str]:
+    """Where ``observed`` departs from ``verdict`` (empty when it is one acceptable answer)."""
+    best: list[str] | None = None
+    for candidate in verdict.acceptable():
+        found = _differences(candidate, observed)
+        if not found:
+            return []
+        if best is None:
+            best = found
+    return best or []
+
+
+def _differences(verdict: Verdict, observed: Observed) -> list[str]:
+    found: list[str] = []
+    status = verdict.status
+    if status is not None:
+        if observed.status != status:
+            found.append(f"status {observed.status}, expected {status} ({verdict.answer.value})")
+        if observed.reached_upstream:
+            found.append(f"the request reached the upstream; expected {verdict.answer.value}")
+        if status == 204 and observed.body:
+            found.append(f"the 204 answer has a body of {len(observed.body)} bytes")
+    else:
+        if observed.reached_upstream is False:
+            found.append(
+                f"the request did not reach the upstream (status {observed.status}); "
+                "expected it to be passed upstream"
+            )
+        elif observed.upstream_status is not None and observed.status != observed.upstream_status:
+            found.append(
+                f"status {observed.status}, expected the upstream's {observed.upstream_status}"
+            )
+    seen: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    vary_tokens: list[str] = []
+    for name, value in observed.headers:
+        lower = name.lower()
+        if lower.startswith("access-control-"):
+            seen.setdefault(lower, []).append(value)
+            names.setdefault(lower, name)
+        elif lower == "vary":
+            vary_tokens.extend(split_list(value))
+    expected = {name.lower(): (name, value) for name, value in verdict.headers.items()}
+    for lower, values in seen.items():
+        if len(values) > 1:
+            found.append(f"{names[lower]} appears {len(values)} times: {values}")
+        if lower not in expected:
+            found.append(f"unexpected header {names[lower]}: {values[0]!r}")
+    for lower, (name, value) in expected.items():
+        if lower not in seen:
+            found.append(f"missing header {name}: {value!r}")
+            continue
+        actual = seen[lower][0]
+        if name in _COMPARE_AS and _comparable(name, actual) != _comparable(name, value):
+            found.append(f"{name} is {actual!r}, expected {value!r}")
+    found.extend(_vary_differences(verdict, observed, vary_tokens))
+    return found
+
+
+def _vary_differences(verdict: Verdict, observed: Observed, tokens: Iterable[str]) -> list[str]:
+    found = []
+    present = {token.lower() for token in tokens}
+    for token in verdict.vary:
+        if token.lower() not in present:
+            found.append(f"Vary lacks {token!r} (Vary: {', '.join(tokens) or 'absent'})")
+    upstream = observed.upstream_vary
+    if upstream is None:
+        return found  # unknown upstream (a live probe): its own tokens cannot be told apart
+    passed = verdict.status is None
+    if passed:
+        for token in upstream:
+            if token.lower() not in present:
+                found.append(f"the upstream's Vary token {token!r} was dropped")
+    allowed = {t.lower() for t in (*verdict.vary, *verdict.vary_optional)}
+    if passed:
+        allowed |= {token.lower() for token in upstream}
+    extra = sorted(present - allowed)
+    if extra:
+        found.append(f"unexpected Vary token(s) {extra}")
+    return found
