@@ -16,6 +16,7 @@ import typer
 from corsgen import __version__
 
 if TYPE_CHECKING:
+    from corsgen.errors import PolicyError
     from corsgen.policy import Policy
 
 app = typer.Typer(
@@ -45,20 +46,6 @@ PLACEMENT = {
     ".conf": "Include inside the <VirtualHost> that serves or proxies the API",
 }
 
-PolicyPath = Annotated[
-    Path,
-    typer.Argument(
-        help="The policy file (YAML).",
-        exists=True,
-        dir_okay=False,
-        readable=True,
-        show_default=False,
-    ),
-]
-TargetOption = Annotated[
-    Target, typer.Option("--target", "-t", help="Which server to generate for.", show_default=False)
-]
-
 
 def _version_callback(value: bool) -> None:
     if value:
@@ -81,28 +68,39 @@ def _main(
     """corsgen: CORS at the edge, from one policy file."""
 
 
-def _load(path: Path) -> Policy:
-    from corsgen.errors import PolicyError
-    from corsgen.policy import load_policy
+def _report(error: PolicyError) -> None:
+    typer.echo(error.format(), err=True)
+    count = len(error.problems)
+    typer.echo(f"corsgen: {error.path}: {count} problem{'s' if count != 1 else ''}.", err=True)
+
+
+def _load_many(paths: list[Path], announce_valid: bool = False) -> list[Policy]:
+    """Every policy named by ``paths`` (files or directories), or exit 1 after all problems."""
+    from corsgen.batch import NoPoliciesError, collect, load_all
 
     try:
-        return load_policy(path)
-    except PolicyError as exc:
-        typer.echo(exc.format(), err=True)
-        count = len(exc.problems)
-        typer.echo(
-            f"corsgen: {path}: {count} problem{'s' if count != 1 else ''}; nothing was written.",
-            err=True,
-        )
-        raise typer.Exit(EXIT_INVALID) from None
+        files = collect(paths)
+        loaded = load_all(files)
+    except NoPoliciesError as exc:
+        typer.echo(f"corsgen: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     except UnicodeDecodeError as exc:
-        typer.echo(
-            f"{path}: the file is not UTF-8 text ({exc.reason} at byte {exc.start})", err=True
-        )
+        typer.echo(f"corsgen: a policy file is not UTF-8 text ({exc.reason})", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     except OSError as exc:
-        typer.echo(f"corsgen: cannot read {path}: {exc.strerror}", err=True)
+        typer.echo(f"corsgen: cannot read {exc.filename}: {exc.strerror}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    if announce_valid:
+        for path, policy in loaded.valid:
+            typer.echo(f"{path}: ok (policy {policy.name!r})")
+    for error in loaded.errors:
+        _report(error)
+    for conflict in loaded.conflicts:
+        typer.echo(conflict, err=True)
+    if loaded.errors or loaded.conflicts:
+        typer.echo("corsgen: nothing was written.", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    return loaded.policies
 
 
 def _placement(name: str) -> str:
@@ -110,10 +108,30 @@ def _placement(name: str) -> str:
     return PLACEMENT[suffix]
 
 
+PolicyPaths = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Policy files (YAML), or directories of them (*.yaml, *.yml).",
+        exists=True,
+        readable=True,
+        show_default=False,
+    ),
+]
+TargetsOption = Annotated[
+    list[Target],
+    typer.Option(
+        "--target",
+        "-t",
+        help="Which server to generate for; may be given twice.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def render(
-    policy_file: PolicyPath,
-    target: TargetOption,
+    policy_files: PolicyPaths,
+    target: TargetsOption,
     out_dir: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
@@ -125,20 +143,20 @@ def render(
         ),
     ] = None,
 ) -> None:
-    """Print (or write with --out-dir) the config snippets for one target.
+    """Print (or write with --out-dir) the config snippets.
 
     nginx: NAME.http.conf (include inside http {}) and NAME.location.conf (include
     inside the location {} of the API). Apache: NAME.conf (Include inside the
-    <VirtualHost>). Nothing is written unless the whole policy is valid.
+    <VirtualHost>). Every policy is validated first: nothing is written unless all are.
     """
-    from corsgen.render import render as render_policy
+    from corsgen.batch import render_all
 
-    policy = _load(policy_file)
-    rendering = render_policy(policy, target.value)
-    for note in rendering.notes:
+    policies = _load_many(policy_files)
+    batch = render_all(policies, [t.value for t in dict.fromkeys(target)])
+    for note in batch.notes:
         typer.echo(f"corsgen: note: {note}", err=True)
     if out_dir is None:
-        for index, (name, text) in enumerate(rendering.files.items()):
+        for index, (name, text) in enumerate(batch.files.items()):
             if index:
                 typer.echo("")
             typer.echo(f"# ===== {name}: {_placement(name)} =====")
@@ -146,42 +164,20 @@ def render(
         return
     from corsgen.output import write_files
 
-    for path in write_files(rendering.files, out_dir):
+    for path in write_files(batch.files, out_dir):
         typer.echo(f"wrote {path}", err=True)
 
 
 @app.command()
-def validate(
-    policy_files: Annotated[
-        list[Path],
-        typer.Argument(
-            help="One or more policy files.",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            show_default=False,
-        ),
-    ],
-) -> None:
-    """Check policy files; report every problem of every file. Exit 1 if any is invalid."""
-    failed = 0
-    for path in policy_files:
-        try:
-            policy = _load(path)
-        except typer.Exit as exc:
-            if exc.exit_code != EXIT_INVALID:
-                raise
-            failed += 1
-            continue
-        typer.echo(f"{path}: ok (policy {policy.name!r})")
-    if failed:
-        raise typer.Exit(EXIT_INVALID)
+def validate(policy_files: PolicyPaths) -> None:
+    """Check policy files (or directories of them); report every problem of every file."""
+    _load_many(policy_files, announce_valid=True)
 
 
 @app.command()
 def check(
-    policy_file: PolicyPath,
-    target: TargetOption,
+    policy_files: PolicyPaths,
+    target: TargetsOption,
     out_dir: Annotated[
         Path,
         typer.Option(
@@ -193,22 +189,35 @@ def check(
         ),
     ],
 ) -> None:
-    """For CI: exit 1 with a diff when the committed snippets differ from the policy."""
-    from corsgen.output import drift
-    from corsgen.render import render as render_policy
+    """For CI: exit 1 with a diff when the committed snippets differ from the policies.
 
-    policy = _load(policy_file)
-    reports = drift(render_policy(policy, target.value).files, out_dir)
+    Reports every drifted or missing file, and every file corsgen generated for these
+    targets whose policy is gone.
+    """
+    from corsgen.batch import render_all
+    from corsgen.output import drift, stale
+
+    targets = [t.value for t in dict.fromkeys(target)]
+    batch = render_all(_load_many(policy_files), targets)
+    reports = drift(batch.files, out_dir)
+    reports += [
+        f"{path}: generated by corsgen but no policy renders it any more (delete it)\n"
+        for path in stale(out_dir, set(batch.files), targets)
+    ]
     if reports:
         for report in reports:
             typer.echo(report, nl=False)
+        command = " ".join(
+            ["corsgen render", *map(str, policy_files)]
+            + [f"--target {t}" for t in targets]
+            + [f"--out-dir {out_dir}"]
+        )
         typer.echo(
-            f"corsgen: {len(reports)} file(s) in {out_dir} do not match {policy_file}; run: "
-            f"corsgen render {policy_file} --target {target.value} --out-dir {out_dir}",
+            f"corsgen: {len(reports)} file(s) in {out_dir} are not current; run: {command}",
             err=True,
         )
         raise typer.Exit(EXIT_INVALID)
-    typer.echo(f"{out_dir}: up to date with {policy_file} ({target.value})")
+    typer.echo(f"{out_dir}: up to date ({', '.join(targets)})")
 
 
 @app.command()

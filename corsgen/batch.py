@@ -1,0 +1,90 @@
+"""Many policies in one run: collect the files, validate all, then render all.
+
+Infrastructure repositories keep a folder of policies next to their server config;
+every policy is validated before anything is written, and names must not collide
+(nginx variables and Apache environment variables are derived from them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corsgen.errors import PolicyError, Problem
+from corsgen.policy import Policy, load_policy
+from corsgen.render import render
+
+POLICY_SUFFIXES = (".yaml", ".yml")
+
+
+class NoPoliciesError(Exception):
+    """A directory given on the command line holds no policy file."""
+
+
+def collect(paths: list[Path]) -> list[Path]:
+    """The policy files named by ``paths``: files as given, directories' *.yaml / *.yml."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in POLICY_SUFFIXES and p.is_file())
+            if not found:
+                raise NoPoliciesError(f"{path}: no *.yaml or *.yml policy files in this directory")
+            files.extend(found)
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files))
+
+
+@dataclass
+class Loaded:
+    valid: list[tuple[Path, Policy]] = field(default_factory=list)
+    errors: list[PolicyError] = field(default_factory=list)
+    # Problems that concern several files at once (colliding names), already formatted.
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def policies(self) -> list[Policy]:
+        return [policy for _, policy in self.valid]
+
+
+def load_all(files: list[Path]) -> Loaded:
+    """Validate every file; collect every problem rather than stopping at the first."""
+    loaded = Loaded()
+    seen: dict[str, tuple[Path, str]] = {}
+    for path in files:
+        try:
+            policy = load_policy(path)
+        except PolicyError as exc:
+            loaded.errors.append(exc)
+            continue
+        # `a-b` and `a_b` would define the same nginx variables / Apache env vars.
+        key = policy.name.replace("-", "_")
+        if key in seen:
+            other, other_name = seen[key]
+            problem = Problem(
+                line=None,
+                entry=policy.name,
+                message=f"policy name collides with {other_name!r} in {other} "
+                "(names must be unique, counting '-' and '_' as the same); set another 'name:'",
+            )
+            loaded.conflicts.append(problem.format(path))
+            continue
+        seen[key] = (path, policy.name)
+        loaded.valid.append((path, policy))
+    return loaded
+
+
+@dataclass
+class Batch:
+    files: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def render_all(policies: list[Policy], targets: list[str]) -> Batch:
+    batch = Batch()
+    for target in targets:
+        for policy in policies:
+            rendering = render(policy, target)
+            batch.files.update(rendering.files)
+            batch.notes.extend(rendering.notes)
+    return batch
