@@ -1,0 +1,1 @@
+"""Integration tests: corsgen output in real nginx and Apache containers."""

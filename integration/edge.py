@@ -1,0 +1,697 @@
+"""nginx and Apache in containers, serving corsgen's snippets in front of the stub.
+
+One container per server kind for the whole test session.  The container runs
+with the host's network (``network_mode="host"``) and listens on 127.0.0.1
+only.  A host directory is bind-mounted at ``/corsgen`` and holds:
+
+    nginx.conf | httpd.conf   the main config, written by this module
+    htpasswd                  user alice, password secret
+    static/hello.txt          locally served content (spec: snippets must work there too)
+    generation/N.txt          Apache's generation marker (see below)
+    sites/NAME-gN/            the snippets of policy NAME, loaded in generation N
+    logs/                     error and access logs
+
+Every loaded policy gets its own nginx ``server`` / Apache ``<VirtualHost>`` on
+its own port, so several policies can be live at once.  Loading writes a new
+main config, runs the server's own config test and reloads; the reload is
+known to have taken effect when ``/__generation`` answers the new number.
+
+Snippets are included exactly as the spec (section 3) documents:
+nginx ``NAME.http.conf`` inside ``http {}`` and ``NAME.location.conf`` inside
+each ``location``; Apache ``NAME.conf`` inside the ``<VirtualHost>``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from integration import http_client
+from integration.http_client import HeaderInput, HttpResult
+from integration.netutil import free_port
+
+if TYPE_CHECKING:  # the docker package is imported lazily (see conftest)
+    import docker
+    from docker.models.containers import Container
+
+MOUNT = "/corsgen"  # where the host work dir appears inside the container
+CONTAINER_LABEL = "org.corsgen.integration"  # marks containers this harness made
+OWNER_LABEL = "org.corsgen.integration.owner-pid"
+
+HTPASSWD_USER = "alice"
+HTPASSWD_PASSWORD = "secret"
+STATIC_BODY = "hello from the edge\n"
+
+# Bounds for waiting on a server: polls and seconds, whichever ends first.
+START_TIMEOUT = 30.0
+RELOAD_TIMEOUT = 20.0
+POLL_INTERVAL = 0.05
+MAX_POLLS = 600
+# A reload counts as done after this many answers in a row from the new
+# generation, on fresh connections (old workers may linger for a moment).
+STABLE_ANSWERS = 3
+
+RENDER_TIMEOUT = 60.0
+
+
+class EdgeServerError(RuntimeError):
+    """A server did not start, a config test failed, or a reload never took effect."""
+
+
+class RenderError(RuntimeError):
+    """``corsgen render`` failed for a policy the test expected to be valid."""
+
+
+@dataclass
+class Site:
+    """One policy served by one server on its own port."""
+
+    name: str
+    target: str  # "nginx" or "apache"
+    port: int
+    generation: int
+    site_dir: Path  # host directory holding the snippet files
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def request(self, method: str, path: str, **kwargs: Any) -> HttpResult:
+        """``http_client.send`` against this site; kwargs as there (origin=, headers=, ...)."""
+        return http_client.send(method, self.url(path), **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> HttpResult:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> HttpResult:
+        return self.request("POST", path, **kwargs)
+
+    def preflight(
+        self,
+        path: str,
+        origin: str,
+        request_method: str = "GET",
+        *,
+        request_headers: str | None = None,
+        private_network: bool = False,
+        headers: HeaderInput = None,
+        test_id: str | None = None,
+    ) -> HttpResult:
+        return http_client.preflight(
+            self.url(path),
+            origin,
+            request_method,
+            request_headers=request_headers,
+            private_network=private_network,
+            headers=headers,
+            test_id=test_id,
+        )
+
+    def snippet(self, file_name: str | None = None) -> str:
+        """The text of a rendered snippet (the main one when no name is given)."""
+        if file_name is None:
+            file_name = (
+                f"{self.name}.location.conf" if self.target == "nginx" else f"{self.name}.conf"
+            )
+        return (self.site_dir / file_name).read_text()
+
+
+def render(
+    policy: Path | str,
+    target: str,
+    out_dir: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m corsgen render`` and return the finished process (any exit code)."""
+    cmd = [sys.executable, "-m", "corsgen", "render", str(policy), "--target", target]
+    if out_dir is not None:
+        cmd += ["--out-dir", str(out_dir)]
+    cmd += list(extra_args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=RENDER_TIMEOUT, check=False)
+
+
+def _make_htpasswd_line(user: str, password: str) -> str:
+    """An htpasswd line both nginx and Apache accept.
+
+    apr1 (what ``htpasswd -m`` writes) via openssl when available; otherwise
+    the ``{SHA}`` scheme, which both servers also read.
+    """
+    try:
+        hashed = subprocess.run(
+            ["openssl", "passwd", "-apr1", password],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        import base64
+        import hashlib
+
+        hashed = "{SHA}" + base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+    return f"{user}:{hashed}\n"
+
+
+class EdgeServer:
+    """Base class: a server container, its mounted work dir and its loaded sites.
+
+    Subclasses say how to write the main config, test it and reload it.
+    """
+
+    target = ""  # the corsgen --target value, also the server's kind
+    main_config_name = ""
+
+    def __init__(
+        self, docker_client: docker.DockerClient, image: str, workdir: Path, stub_port: int
+    ) -> None:
+        self.docker = docker_client
+        self.image = image
+        self.workdir = workdir
+        self.stub_port = stub_port
+        self.control_port = 0
+        self.generation = 0  # the generation the server answers now
+        self.sites: dict[str, Site] = {}
+        self.container: Container | None = None
+
+    # -- paths -------------------------------------------------------------
+    @property
+    def main_config(self) -> Path:
+        return self.workdir / self.main_config_name
+
+    def in_container(self, host_path: Path) -> str:
+        """The path inside the container of a file under the work dir."""
+        return f"{MOUNT}/{host_path.relative_to(self.workdir).as_posix()}"
+
+    @property
+    def control_url(self) -> str:
+        return f"http://127.0.0.1:{self.control_port}"
+
+    # -- life cycle ------------------------------------------------------------
+    def start(self) -> None:
+        """Prepare the work dir and start the container with no policy loaded."""
+        for sub in ("sites", "logs", "static", "generation"):
+            (self.workdir / sub).mkdir(parents=True, exist_ok=True)
+        (self.workdir / "htpasswd").write_text(
+            _make_htpasswd_line(HTPASSWD_USER, HTPASSWD_PASSWORD)
+        )
+        (self.workdir / "static" / "hello.txt").write_text(STATIC_BODY)
+        self.control_port = free_port()
+        self.generation = 1
+        self._write_generation_marker(1)
+        self.main_config.write_text(self.render_main_config(1, []))
+        # The servers' workers (www-data) read htpasswd and static files; the
+        # pytest temp dirs are 0700.
+        self._open_permissions()
+
+        self.container = self.docker.containers.run(
+            self.image,
+            command=self.server_command(),
+            detach=True,
+            network_mode="host",
+            volumes={str(self.workdir): {"bind": MOUNT, "mode": "rw"}},
+            labels={CONTAINER_LABEL: self.target, OWNER_LABEL: str(os.getpid())},
+            name=f"corsgen-it-{self.target}-{os.getpid()}-{self.control_port}",
+        )
+        try:
+            self._wait_for_generation(1, START_TIMEOUT, ports=[self.control_port])
+        except EdgeServerError as exc:
+            raise EdgeServerError(f"{self.target} did not start: {exc}") from None
+
+    def stop(self) -> None:
+        """Remove the container (SIGKILL: nothing in it needs a clean stop)."""
+        container, self.container = self.container, None
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except Exception as exc:  # teardown must not mask a test failure
+                print(
+                    f"warning: could not remove container {container.name}: {exc}", file=sys.stderr
+                )
+
+    # -- loading policies ----------------------------------------------------
+    def load(self, policy: Path | str, *, render_args: Sequence[str] = ()) -> Site:
+        """Render one policy with corsgen, serve it on its own port, reload; return the site."""
+        return self.load_many([policy], render_args=render_args)[0]
+
+    def load_many(
+        self, policies: Iterable[Path | str], *, render_args: Sequence[str] = ()
+    ) -> list[Site]:
+        """Render several policies and bring them live with a single reload.
+
+        A policy whose NAME is already loaded replaces it (same port); other
+        loaded sites stay.  ``render_args`` are added to ``corsgen render``;
+        ``{site_dir}`` in them becomes the site's directory inside the
+        container (for options that name a directory on the server).
+        """
+        generation = self.generation + 1
+        staged: list[tuple[str, Path]] = []
+        try:
+            for index, policy in enumerate(policies):
+                site_dir = self._new_site_dir(generation, index)
+                args = [a.replace("{site_dir}", self.in_container(site_dir)) for a in render_args]
+                proc = render(policy, self.target, site_dir, args)
+                if proc.returncode != 0:
+                    raise RenderError(
+                        f"corsgen render {policy} --target {self.target} exited {proc.returncode}\n"
+                        f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+                    )
+                staged.append((self._site_name(site_dir), site_dir))
+        except BaseException:
+            self._remove_unused_site_dirs(self.sites)
+            raise
+        return self._apply(staged, generation)
+
+    def load_snippets(self, name: str, files: Mapping[str, str | bytes]) -> Site:
+        """Serve hand-written snippet files (file name -> content) as site NAME.
+
+        For testing the harness itself, or a hand-edited snippet; the file
+        names must follow the spec (NAME.http.conf + NAME.location.conf, or NAME.conf).
+        """
+        generation = self.generation + 1
+        site_dir = self._new_site_dir(generation, 0)
+        for file_name, content in files.items():
+            path = site_dir / file_name
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
+        return self._apply([(name, site_dir)], generation)[0]
+
+    def unload(self, *names: str) -> None:
+        """Stop serving the named sites (one reload)."""
+        remaining = {n: s for n, s in self.sites.items() if n not in names}
+        self._reconfigure(remaining)
+
+    def reset(self) -> None:
+        """Stop serving every site."""
+        self._reconfigure({})
+
+    def _new_site_dir(self, generation: int, index: int) -> Path:
+        # Named by generation, not by policy name: the name is only known
+        # after rendering, and options like a data dir need the path before.
+        site_dir = self.workdir / "sites" / f"g{generation}-{index}"
+        shutil.rmtree(site_dir, ignore_errors=True)  # left by a failed attempt
+        site_dir.mkdir(parents=True)
+        return site_dir
+
+    def _site_name(self, site_dir: Path) -> str:
+        names = sorted(p.name for p in site_dir.iterdir())
+        suffix = ".location.conf" if self.target == "nginx" else ".conf"
+        stems = [n[: -len(suffix)] for n in names if n.endswith(suffix)]
+        if self.target == "apache":
+            stems = [s for s in stems if not s.endswith((".http", ".location"))]
+        if len(stems) != 1:
+            raise RenderError(f"cannot tell the policy name from the rendered files {names}")
+        return stems[0]
+
+    def _apply(self, staged: list[tuple[str, Path]], generation: int) -> list[Site]:
+        new_sites = dict(self.sites)
+        result: list[Site] = []
+        for name, site_dir in staged:
+            old = new_sites.get(name)
+            port = old.port if old is not None else free_port()
+            site = Site(
+                name,
+                self.target,
+                port,
+                generation,
+                site_dir,
+                sorted(p.name for p in site_dir.iterdir()),
+            )
+            new_sites[name] = site
+            result.append(site)
+        try:
+            self._reconfigure(new_sites, generation)
+        except BaseException:
+            self._remove_unused_site_dirs(self.sites)
+            raise
+        return result
+
+    def _reconfigure(self, new_sites: dict[str, Site], generation: int | None = None) -> None:
+        """Write the config for new_sites, test it, reload and wait; roll back on failure."""
+        if generation is None:
+            generation = self.generation + 1
+        old_config = self.main_config.read_text()
+        self._write_generation_marker(generation)
+        self.main_config.write_text(self.render_main_config(generation, list(new_sites.values())))
+        self._open_permissions()
+        try:
+            self.config_test()
+        except EdgeServerError as exc:
+            # The running server still has the old config in memory: put the
+            # old file back so the next load starts from a good state.
+            self.main_config.write_text(old_config)
+            new_files = [
+                path
+                for site in new_sites.values()
+                if site.generation == generation
+                for path in sorted(site.site_dir.iterdir())
+            ]
+            snippets = "".join(
+                f"--- {self.in_container(p)} ---\n{p.read_text(errors='replace')}\n"
+                for p in new_files
+            )
+            raise EdgeServerError(f"{exc}\n{snippets}") from None
+        rc, output = self.exec(self.reload_command())
+        if rc != 0:
+            raise EdgeServerError(
+                f"{self.target} reload failed (exit {rc}):\n{output}\n{self.logs()}"
+            )
+        ports = [self.control_port] + [s.port for s in new_sites.values()]
+        self._wait_for_generation(generation, RELOAD_TIMEOUT, ports)
+        self.generation = generation
+        self.sites = new_sites
+        self._remove_unused_site_dirs(new_sites)
+
+    def _remove_unused_site_dirs(self, keep: Mapping[str, Site]) -> None:
+        keep_dirs = {s.site_dir.name for s in keep.values()}
+        for path in (self.workdir / "sites").iterdir():
+            if path.name not in keep_dirs:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _open_permissions(self) -> None:
+        for root, _dirs, files in os.walk(self.workdir):
+            os.chmod(root, 0o755)
+            for name in files:
+                os.chmod(os.path.join(root, name), 0o644)
+
+    # -- talking to the server -----------------------------------------------
+    def exec(self, cmd: list[str]) -> tuple[int, str]:
+        """Run a command in the container; (exit code, stdout+stderr)."""
+        assert self.container is not None, "server not started"
+        result = self.container.exec_run(cmd)
+        return result.exit_code, result.output.decode(errors="replace")
+
+    def config_test(self) -> str:
+        """Run the server's own config test on the main config; raise with its output."""
+        rc, output = self.exec(self.config_test_command())
+        if rc != 0:
+            raise EdgeServerError(
+                f"{self.target} config test failed (exit {rc}):\n{output}\n"
+                f"--- {self.main_config_name} ---\n{self.main_config.read_text()}"
+            )
+        return output
+
+    def logs(self, tail: int = 60) -> str:
+        """Container output and the tail of the server's error log, for failure messages."""
+        parts = []
+        if self.container is not None:
+            try:
+                self.container.reload()
+                status = self.container.status
+                out = self.container.logs(tail=tail).decode(errors="replace")
+                parts.append(f"--- container {self.container.name} ({status}) output ---\n{out}")
+            except Exception as exc:  # best effort while reporting another error
+                parts.append(f"--- container logs unavailable: {exc}")
+        error_log = self.workdir / "logs" / "error.log"
+        if error_log.exists():
+            lines = error_log.read_text(errors="replace").splitlines()[-tail:]
+            parts.append("--- error.log ---\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+    def _wait_for_generation(self, generation: int, timeout: float, ports: Sequence[int]) -> None:
+        """Poll /__generation on every port until it answers `generation` STABLE_ANSWERS times."""
+        deadline = time.monotonic() + timeout
+        polls = 0
+        last = "no answer yet"
+        for port in ports:
+            streak = 0
+            while streak < STABLE_ANSWERS:
+                polls += 1
+                if polls > MAX_POLLS or time.monotonic() > deadline:
+                    raise EdgeServerError(
+                        f"{self.target} on port {port} never answered generation {generation} "
+                        f"({polls - 1} polls, last: {last})\n{self.logs()}"
+                    )
+                try:
+                    response = httpx.get(
+                        f"http://127.0.0.1:{port}/__generation", timeout=2.0, trust_env=False
+                    )
+                    last = f"{response.status_code} {response.text.strip()[:80]!r}"
+                    ok = response.status_code == 200 and response.text.strip() == str(generation)
+                except httpx.TransportError as exc:
+                    last = repr(exc)
+                    ok = False
+                if ok:
+                    streak += 1
+                    continue
+                streak = 0
+                if self.container is not None and not self._container_running():
+                    raise EdgeServerError(f"{self.target} container exited\n{self.logs()}")
+                time.sleep(POLL_INTERVAL)
+
+    def _container_running(self) -> bool:
+        assert self.container is not None
+        self.container.reload()
+        return self.container.status in ("created", "running")
+
+    # -- per-server parts ------------------------------------------------------
+    def server_command(self) -> list[str]:
+        raise NotImplementedError
+
+    def config_test_command(self) -> list[str]:
+        raise NotImplementedError
+
+    def reload_command(self) -> list[str]:
+        raise NotImplementedError
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        raise NotImplementedError
+
+    def _write_generation_marker(self, generation: int) -> None:
+        """Servers that answer /__generation from a file write it here."""
+
+
+class NginxServer(EdgeServer):
+    target = "nginx"
+    main_config_name = "nginx.conf"
+
+    def server_command(self) -> list[str]:
+        return ["nginx", "-c", f"{MOUNT}/nginx.conf", "-g", "daemon off;"]
+
+    def config_test_command(self) -> list[str]:
+        return ["nginx", "-t", "-q", "-c", f"{MOUNT}/nginx.conf"]
+
+    def reload_command(self) -> list[str]:
+        return ["nginx", "-c", f"{MOUNT}/nginx.conf", "-s", "reload"]
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        stub = f"http://127.0.0.1:{self.stub_port}"
+        http_includes = "".join(
+            f"    include {self.in_container(s.site_dir / f'{s.name}.http.conf')};\n" for s in sites
+        )
+        servers = "".join(self._server_block(s, generation, stub) for s in sites)
+        return f"""\
+# Written by corsgen's integration harness (generation {generation}).
+user www-data;
+worker_processes 1;
+pid /tmp/nginx.pid;
+error_log {MOUNT}/logs/error.log notice;
+
+events {{
+    worker_connections 512;
+}}
+
+http {{
+    access_log {MOUNT}/logs/access.log;
+    # Temp paths inside the container, not in the mounted dir.
+    client_body_temp_path /tmp/nginx-client-body;
+    proxy_temp_path /tmp/nginx-proxy;
+    fastcgi_temp_path /tmp/nginx-fastcgi;
+    uwsgi_temp_path /tmp/nginx-uwsgi;
+    scgi_temp_path /tmp/nginx-scgi;
+    types {{
+        text/plain txt;
+        application/json json;
+    }}
+    default_type application/octet-stream;
+    client_max_body_size 20m;
+
+    # corsgen snippets, http {{}} part
+{http_includes}
+    # The harness's control server: answers only the generation.
+    server {{
+        listen 127.0.0.1:{self.control_port};
+        location = /__generation {{ return 200 "{generation}"; }}
+        location / {{ return 404; }}
+    }}
+{servers}}}
+"""
+
+    def _server_block(self, site: Site, generation: int, stub: str) -> str:
+        location_conf = self.in_container(site.site_dir / f"{site.name}.location.conf")
+        return f"""
+    # policy {site.name}
+    server {{
+        listen 127.0.0.1:{site.port};
+        server_name localhost;
+
+        location = /__generation {{ return 200 "{generation}"; }}
+
+        location / {{
+            include {location_conf};
+            proxy_pass {stub};
+        }}
+
+        location /private/ {{
+            auth_basic "private";
+            auth_basic_user_file {MOUNT}/htpasswd;
+            include {location_conf};
+            proxy_pass {stub};
+        }}
+
+        # Locally served content: /static/hello.txt
+        location /static/ {{
+            include {location_conf};
+            root {MOUNT};
+        }}
+    }}
+"""
+
+
+# Modules the standalone httpd.conf loads, from Debian's module directory.
+APACHE_MODULES = [
+    "mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
+    "authz_user", "headers", "setenvif", "rewrite", "proxy", "proxy_http",
+    "mime", "alias", "dir", "env",
+]  # fmt: skip
+APACHE_MODULE_DIR = "/usr/lib/apache2/modules"
+
+
+class ApacheServer(EdgeServer):
+    target = "apache"
+    main_config_name = "httpd.conf"
+
+    def __init__(
+        self,
+        *args: Any,
+        modules: Sequence[str] = APACHE_MODULES,
+        reload_signal: str = "restart",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # Tests of the "module not loaded" error can start a server without some.
+        self.modules = list(modules)
+        # "restart", not "graceful": both re-read the whole config, but after a
+        # graceful restart mpm_event starts new children only from its
+        # once-a-second maintenance loop (~1.1 s per reload here, against
+        # ~0.1 s).  Tests run one at a time, so no request is in flight.
+        self.reload_signal = reload_signal
+
+    def server_command(self) -> list[str]:
+        return ["apache2", "-f", f"{MOUNT}/httpd.conf", "-DFOREGROUND"]
+
+    def config_test_command(self) -> list[str]:
+        return ["apache2", "-t", "-f", f"{MOUNT}/httpd.conf"]
+
+    def reload_command(self) -> list[str]:
+        return ["apache2", "-f", f"{MOUNT}/httpd.conf", "-k", self.reload_signal]
+
+    def _write_generation_marker(self, generation: int) -> None:
+        # Apache answers /__generation from the file its config aliases; each
+        # generation has its own file, so the answer changes only once the
+        # new config is live (rewriting one file would change it at once).
+        marker_dir = self.workdir / "generation"
+        marker_dir.mkdir(parents=True, exist_ok=True)
+        (marker_dir / f"{generation}.txt").write_text(f"{generation}\n")
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        stub = f"http://127.0.0.1:{self.stub_port}"
+        # Guarded: loading a module that is compiled in (unixd, log_config...) is an error.
+        modules = "".join(
+            f"<IfModule !{m}_module>\n"
+            f"    LoadModule {m}_module {APACHE_MODULE_DIR}/mod_{m}.so\n"
+            "</IfModule>\n"
+            for m in self.modules
+        )
+        listens = "".join(
+            f"Listen 127.0.0.1:{p}\n" for p in [self.control_port] + [s.port for s in sites]
+        )
+        vhosts = "".join(self._vhost(s, generation, stub) for s in sites)
+        marker = f"{MOUNT}/generation/{generation}.txt"
+        return f"""\
+# Written by corsgen's integration harness (generation {generation}).
+# Standalone: Debian's /etc/apache2 layout is not used.
+ServerRoot "/etc/apache2"
+ServerName localhost
+{modules}
+User www-data
+Group www-data
+PidFile /tmp/apache2.pid
+DefaultRuntimeDir /tmp
+Mutex file:/tmp default
+ErrorLog {MOUNT}/logs/error.log
+LogLevel warn
+LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
+CustomLog {MOUNT}/logs/access.log common
+TypesConfig /dev/null
+AddType text/plain .txt
+AddType application/json .json
+Timeout 30
+KeepAlive On
+<IfModule mpm_event_module>
+    StartServers 1
+    MinSpareThreads 10
+    MaxSpareThreads 50
+    ThreadsPerChild 25
+    MaxRequestWorkers 100
+</IfModule>
+
+DocumentRoot "{MOUNT}/static"
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "{MOUNT}/static">
+    Require all granted
+</Directory>
+<Directory "{MOUNT}/generation">
+    Require all granted
+</Directory>
+
+{listens}
+# The harness's control vhost: answers only the generation.
+<VirtualHost 127.0.0.1:{self.control_port}>
+    Alias /__generation {marker}
+</VirtualHost>
+{vhosts}"""
+
+    def _vhost(self, site: Site, generation: int, stub: str) -> str:
+        conf = self.in_container(site.site_dir / f"{site.name}.conf")
+        return f"""
+# policy {site.name}
+<VirtualHost 127.0.0.1:{site.port}>
+    ServerName localhost
+    Include {conf}
+
+    Alias /__generation {MOUNT}/generation/{generation}.txt
+    # Locally served content: /static/hello.txt
+    Alias /static {MOUNT}/static
+    ProxyPass /__generation !
+    ProxyPass /static !
+    ProxyPass / {stub}/
+    ProxyPassReverse / {stub}/
+
+    <Location /private>
+        AuthType Basic
+        AuthName "private"
+        AuthBasicProvider file
+        AuthUserFile {MOUNT}/htpasswd
+        Require valid-user
+    </Location>
+</VirtualHost>
+"""
+
+
+def server_class(target: str) -> type[EdgeServer]:
+    return {"nginx": NginxServer, "apache": ApacheServer}[target]

@@ -1,0 +1,1 @@
+"""The predict stub: a small FastAPI upstream for the integration tests."""

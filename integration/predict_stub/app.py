@@ -1,0 +1,144 @@
+"""A stand-in for the kind of FastAPI service users put behind nginx or Apache.
+
+It plays the upstream in corsgen's integration tests:
+
+* ``POST /predict`` takes an uploaded image (multipart field ``file``) and
+  answers ``{"label", "score", "bytes"}`` like a small model server would.
+* ``GET /health`` answers when the process is ready.
+* ``/status/{code}`` answers that status, so tests can check that CORS headers
+  are added on every status, 2xx to 5xx.
+* ``/with-cors`` sets its own CORS headers, like an app still running
+  CORSMiddleware; the edge must replace them, never duplicate them.
+* ``/echo`` and ``/private/...`` answer with what the upstream received.
+* ``GET /__requests?test_id=...`` lists the requests that reached the stub with
+  that ``X-Test-Id`` header: the proof that a request did (or did not) get past
+  the edge.  Only for tests.
+
+Every normal response carries ``X-Request-Id`` and ``Vary: Accept-Encoding``,
+so tests can check that the edge merges ``Vary`` rather than replacing it.
+
+Run: ``uvicorn --app-dir integration/predict_stub app:app --port N``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+app = FastAPI(title="predict stub", docs_url=None, redoc_url=None, openapi_url=None)
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+# Reading the log is not traffic under test.
+UNRECORDED_PATHS = {"/__requests"}
+
+_requests: list[dict[str, Any]] = []
+_requests_lock = threading.Lock()
+
+
+@app.middleware("http")
+async def record_and_tag(request: Request, call_next: Any) -> Response:
+    """Record the request before anything else runs, then tag the response."""
+    if request.url.path not in UNRECORDED_PATHS:
+        entry = {
+            "method": request.method,
+            "path": request.url.path,
+            "query": request.url.query,
+            "test_id": request.headers.get("x-test-id"),
+            "origin": request.headers.get("origin"),
+        }
+        with _requests_lock:
+            _requests.append(entry)
+    response: Response = await call_next(request)
+    if request.url.path != "/__requests":
+        response.headers["X-Request-Id"] = uuid.uuid4().hex
+        # An endpoint may have set its own Vary (e.g. /with-cors); keep it.
+        response.headers.setdefault("Vary", "Accept-Encoding")
+    return response
+
+
+@app.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/predict")
+async def predict(file: UploadFile) -> dict[str, Any]:
+    data = await file.read()
+    # A deterministic fake "model": the label depends on the bytes, so tests
+    # can tell that the upload arrived intact.
+    digest = hashlib.sha256(data).digest()
+    labels = ["cat", "dog", "bird", "fish"]
+    return {
+        "label": labels[digest[0] % len(labels)],
+        "score": round(0.5 + digest[1] / 512, 4),
+        "bytes": len(data),
+    }
+
+
+@app.api_route("/status/{code}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+async def status(code: int, request: Request) -> Response:
+    if not 200 <= code <= 599:
+        return JSONResponse({"error": "code must be 200..599"}, status_code=400)
+    # 204 and 304 must not carry a body.
+    if code in (204, 304):
+        return Response(status_code=code)
+    return JSONResponse({"status": code, "method": request.method}, status_code=code)
+
+
+@app.api_route("/with-cors", methods=ALL_METHODS)
+async def with_cors(request: Request) -> Response:
+    response = JSONResponse({"with_cors": True, "method": request.method})
+    # What a permissive CORSMiddleware would add; the edge must not let these
+    # through next to (or instead of) the policy's own headers.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    response.headers["Access-Control-Allow-Methods"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "X-Upstream"
+    response.headers["X-Upstream"] = "stub"
+    response.headers["Vary"] = "Accept-Encoding, Origin"
+    return response
+
+
+def _echo(request: Request) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "path": request.url.path,
+        "query": request.url.query,
+        # A list of pairs: duplicated request headers stay visible.
+        "headers": [
+            [k.decode("latin-1"), v.decode("latin-1")] for k, v in request.scope["headers"]
+        ],
+    }
+
+
+@app.api_route("/echo", methods=ALL_METHODS)
+async def echo(request: Request) -> dict[str, Any]:
+    return _echo(request)
+
+
+@app.api_route("/private/{rest:path}", methods=ALL_METHODS)
+async def private(rest: str, request: Request) -> dict[str, Any]:
+    # The edge guards /private with basic auth; the stub itself does not.
+    return _echo(request)
+
+
+@app.get("/__requests")
+async def requests_log(test_id: str | None = None) -> list[dict[str, Any]]:
+    with _requests_lock:
+        entries = list(_requests)
+    if test_id is not None:
+        entries = [e for e in entries if e["test_id"] == test_id]
+    return entries
+
+
+@app.delete("/__requests")
+async def clear_requests_log() -> dict[str, int]:
+    with _requests_lock:
+        count = len(_requests)
+        _requests.clear()
+    return {"cleared": count}
