@@ -7,6 +7,7 @@ to place inside a double-quoted nginx or Apache string.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -117,6 +118,25 @@ class NginxContext:
     hash_hint: HashHint | None
 
 
+# nginx keeps every variable name in one hash whose default bucket (64 bytes, and the
+# output must not ask for variables_hash_* settings) holds names of at most 46
+# characters. The longest name the templates make is PREFIX + "_allow_credentials"
+# (tests/test_render.py checks every variable of a policy with a 63-character name).
+NGINX_VARIABLE_NAME_LIMIT = 46
+NGINX_LONGEST_VARIABLE_SUFFIX = "_allow_credentials"
+
+
+def nginx_variable_prefix(name: str) -> str:
+    """``corsgen_<name>``, shortened with a hash of the name where a long name must be."""
+    prefix = "corsgen_"
+    budget = NGINX_VARIABLE_NAME_LIMIT - len(prefix) - len(NGINX_LONGEST_VARIABLE_SUFFIX)
+    base = name.replace("-", "_")
+    if len(base) > budget:
+        digest = hashlib.sha256(name.encode("ascii")).hexdigest()[:8]
+        base = f"{base[: budget - len(digest) - 1]}_{digest}"
+    return prefix + base
+
+
 def nginx_host_key(origin, with_port: bool) -> str:
     """The key of a ``hostnames`` map entry for a wildcard entry.
 
@@ -140,7 +160,7 @@ def nginx_context(policy: Policy) -> NginxContext:
     return NginxContext(
         banner=banner(policy),
         common=common_values(policy),
-        var="corsgen_" + policy.name.replace("-", "_"),
+        var=nginx_variable_prefix(policy.name),
         exact_origins=exact,
         origin_regexes=[_anchored(regex) for regex in policy.origin_regex],
         host_port_keys=host_port_keys,

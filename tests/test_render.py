@@ -97,3 +97,17 @@ def test_small_policies_need_no_map_hash_settings():
     rendering = render(load_policy(REPO / "examples" / "predict-api.yaml"), "nginx")
     assert rendering.notes == []
     assert "map_hash" not in rendering.files["predict-api.http.conf"]
+
+
+def test_nginx_variable_names_fit_the_default_variables_hash_for_any_name():
+    # nginx fails with "could not build variables_hash" for names over 46 characters
+    # unless variables_hash_bucket_size is raised, which a snippet must not ask for.
+    files = render(load_policy(POLICIES / "long-name.yaml"), "nginx").files
+    names = set(re.findall(r"\$(corsgen_\w+)", "".join(files.values())))
+    assert names
+    assert max(len(name) for name in names) <= 46, sorted(names, key=len)[-1]
+
+
+def test_short_policy_names_appear_whole_in_nginx_variable_names():
+    files = render(load_policy(REPO / "examples" / "predict-api.yaml"), "nginx").files
+    assert "$corsgen_predict_api_request" in files["predict-api.http.conf"]
