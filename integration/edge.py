@@ -19,11 +19,19 @@ known to have taken effect when ``/__generation`` answers the new number.
 Snippets are included exactly as the spec (section 3) documents:
 nginx ``NAME.http.conf`` inside ``http {}`` and ``NAME.location.conf`` inside
 each ``location``; Apache ``NAME.conf`` inside the ``<VirtualHost>``.
+
+Server-wide settings a policy needs (spec, "Server settings"): corsgen never
+sets them itself; when a policy needs larger nginx map hash tables, the top of
+``NAME.http.conf`` states the minimum ``map_hash_*`` values in a comment.  The
+harness does what the operator is told to do: it reads those values
+(``nginx_http_settings``) and sets, in ``http {}``, the largest value of each
+directive over all loaded sites.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +69,38 @@ MAX_POLLS = 600
 STABLE_ANSWERS = 3
 
 RENDER_TIMEOUT = 60.0
+
+
+# The http-level directives a rendered NAME.http.conf may ask the operator to set,
+# written in its leading comment block as "#     map_hash_max_size 6000;".
+NGINX_HTTP_SETTINGS = ("map_hash_bucket_size", "map_hash_max_size")
+_NGINX_HTTP_SETTING_LINE = re.compile(r"#\s*(" + "|".join(NGINX_HTTP_SETTINGS) + r")\s+(\d+)\s*;")
+
+
+def nginx_http_settings(http_conf: str) -> dict[str, int]:
+    """The ``map_hash_*`` values stated in the leading comment block of a NAME.http.conf.
+
+    Only the comment lines before the first directive count, so a comment further
+    down (or a directive someone wrote by hand) is never taken for a request.
+    """
+    settings: dict[str, int] = {}
+    for line in http_conf.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        match = _NGINX_HTTP_SETTING_LINE.fullmatch(stripped)
+        if match:
+            settings[match.group(1)] = int(match.group(2))
+    return settings
+
+
+def merge_http_settings(requests: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """One value per directive: the largest any site asked for (each is a minimum)."""
+    merged: dict[str, int] = {}
+    for request in requests:
+        for name, value in request.items():
+            merged[name] = max(value, merged.get(name, 0))
+    return merged
 
 
 class EdgeServerError(RuntimeError):
@@ -435,7 +475,10 @@ class EdgeServer:
                     )
                 try:
                     response = httpx.get(
-                        f"http://127.0.0.1:{port}/__generation", timeout=2.0, trust_env=False
+                        f"http://127.0.0.1:{port}/__generation",
+                        timeout=2.0,
+                        trust_env=False,
+                        verify=http_client.ssl_context(),
                     )
                     last = f"{response.status_code} {response.text.strip()[:80]!r}"
                     ok = response.status_code == 200 and response.text.strip() == str(generation)
@@ -490,6 +533,10 @@ class NginxServer(EdgeServer):
         http_includes = "".join(
             f"    include {self.in_container(s.site_dir / f'{s.name}.http.conf')};\n" for s in sites
         )
+        settings = merge_http_settings(self._http_settings(s) for s in sites)
+        http_settings = "".join(
+            f"    {name} {value};\n" for name, value in sorted(settings.items())
+        )
         servers = "".join(self._server_block(s, generation, stub) for s in sites)
         return f"""\
 # Written by corsgen's integration harness (generation {generation}).
@@ -517,6 +564,8 @@ http {{
     default_type application/octet-stream;
     client_max_body_size 20m;
 
+    # What the loaded policies ask the operator to set in http {{}} (see nginx_http_settings).
+{http_settings}
     # corsgen snippets, http {{}} part
 {http_includes}
     # The harness's control server: answers only the generation.
@@ -527,6 +576,11 @@ http {{
     }}
 {servers}}}
 """
+
+    @staticmethod
+    def _http_settings(site: Site) -> dict[str, int]:
+        http_conf = site.site_dir / f"{site.name}.http.conf"
+        return nginx_http_settings(http_conf.read_text()) if http_conf.exists() else {}
 
     def _server_block(self, site: Site, generation: int, stub: str) -> str:
         location_conf = self.in_container(site.site_dir / f"{site.name}.location.conf")

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from integration.http_client import ssl_context
 from integration.netutil import free_port
 
 STUB_DIR = Path(__file__).resolve().parent / "predict_stub"
@@ -78,7 +79,12 @@ class PredictStub:
             if self._proc.poll() is not None:
                 return False  # e.g. the port was taken meanwhile
             try:
-                if httpx.get(f"{self.url}/health", timeout=1.0, trust_env=False).status_code == 200:
+                if (
+                    httpx.get(
+                        f"{self.url}/health", timeout=1.0, trust_env=False, verify=ssl_context()
+                    ).status_code
+                    == 200
+                ):
                     return True
             except httpx.TransportError:
                 pass
@@ -107,7 +113,13 @@ class PredictStub:
     def requests(self, test_id: str | None = None) -> list[dict[str, Any]]:
         """Requests that reached the stub (all of them when test_id is None)."""
         params = {"test_id": test_id} if test_id is not None else {}
-        response = httpx.get(f"{self.url}/__requests", params=params, timeout=5.0, trust_env=False)
+        response = httpx.get(
+            f"{self.url}/__requests",
+            params=params,
+            timeout=5.0,
+            trust_env=False,
+            verify=ssl_context(),
+        )
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result
@@ -116,4 +128,6 @@ class PredictStub:
         return bool(self.requests(test_id))
 
     def clear(self) -> None:
-        httpx.delete(f"{self.url}/__requests", timeout=5.0, trust_env=False).raise_for_status()
+        httpx.delete(
+            f"{self.url}/__requests", timeout=5.0, trust_env=False, verify=ssl_context()
+        ).raise_for_status()
