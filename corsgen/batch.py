@@ -26,7 +26,12 @@ def collect(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix in POLICY_SUFFIXES and p.is_file())
+            # Hidden files (.pre-commit-config.yaml, .gitlab-ci.yml) are never policies.
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix in POLICY_SUFFIXES and p.is_file() and not p.name.startswith(".")
+            )
             if not found:
                 raise NoPoliciesError(f"{path}: no *.yaml or *.yml policy files in this directory")
             files.extend(found)

@@ -338,8 +338,10 @@ def _problem(document: Document, error: Any) -> Problem:
         message = str(error["ctx"]["error"])
     elif kind in _TYPE_MESSAGES:
         message = _TYPE_MESSAGES[kind].format(**error.get("ctx", {}))
-        if isinstance(value, str) and kind in ("bool_type", "int_type"):
-            message += f"; remove the quotes around {value!r}"
+        if isinstance(value, str) and kind == "bool_type":
+            message += f", not the string {value!r}"
+        elif isinstance(value, str) and kind == "int_type":
+            message += f", not the string {value!r}: remove the quotes"
     else:
         message = error["msg"]
     is_item = bool(location) and isinstance(location[-1], int)
@@ -349,7 +351,7 @@ def _problem(document: Document, error: Any) -> Problem:
         entry = "null"
     else:
         entry = key
-        if isinstance(value, (str, int, float, bool)) and not isinstance(value, bool):
+        if kind in ("greater_than_equal", "less_than_equal"):
             message = f"{value!r} {message}"
     return Problem(line, entry, message)
 
