@@ -228,5 +228,11 @@ def schema() -> None:
     typer.echo(json.dumps(policy_schema(), indent=2, sort_keys=True))
 
 
+# corsgen init: a commented starter policy, or one translated from FastAPI's CORSMiddleware.
+from corsgen.init import init_command  # noqa: E402 - registered after the built-in commands
+
+app.command(name="init")(init_command)
+
+
 def main() -> None:
     app()
