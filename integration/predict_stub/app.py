@@ -10,6 +10,8 @@ It plays the upstream in corsgen's integration tests:
 * ``/with-cors`` sets its own CORS headers, like an app still running
   CORSMiddleware; the edge must replace them, never duplicate them.
 * ``/echo`` and ``/private/...`` answer with what the upstream received.
+* ``POST /login`` sets a ``session`` cookie (HttpOnly, SameSite=Lax) and returns
+  its value, for the browser tests' ``credentials: 'include'`` case.
 * ``GET /__requests?test_id=...`` lists the requests that reached the stub with
   that ``X-Test-Id`` header: the proof that a request did (or did not) get past
   the edge.  Only for tests.
@@ -119,6 +121,16 @@ def _echo(request: Request) -> dict[str, Any]:
 @app.api_route("/echo", methods=ALL_METHODS)
 async def echo(request: Request) -> dict[str, Any]:
     return _echo(request)
+
+
+@app.post("/login")
+async def login() -> Response:
+    # What a session login answers: a fresh HttpOnly cookie (SameSite=Lax, as browsers
+    # default to), and its value in the body so a test can look for it in /echo later.
+    session = uuid.uuid4().hex
+    response = JSONResponse({"session": session})
+    response.set_cookie("session", session, path="/", httponly=True, samesite="lax")
+    return response
 
 
 @app.api_route("/private/{rest:path}", methods=ALL_METHODS)

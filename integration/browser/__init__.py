@@ -1,0 +1,1 @@
+"""Headless Chromium and the pages it loads, for integration/test_browser.py."""
