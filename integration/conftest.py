@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -57,6 +57,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = pytest.mark.skip(reason=_unavailable_message(reason))
         for item in needs_docker:
             item.add_marker(marker)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Add server logs to the report of a failed test.
+
+    A fixture value with a ``failure_report()`` method (test_example.py's edge
+    servers) adds a section, so a failed assertion about a response also shows
+    what the server logged while answering it.
+    """
+    report = yield
+    if report.when == "call" and report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            failure_report = getattr(value, "failure_report", None)
+            if callable(failure_report):
+                report.sections.append((f"{name}: server logs", failure_report()))
+    return report
 
 
 def image_name(target: str) -> str:

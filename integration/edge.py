@@ -183,7 +183,7 @@ def render(
     return subprocess.run(cmd, capture_output=True, text=True, timeout=RENDER_TIMEOUT, check=False)
 
 
-def _make_htpasswd_line(user: str, password: str) -> str:
+def make_htpasswd_line(user: str, password: str) -> str:
     """An htpasswd line both nginx and Apache accept.
 
     apr1 (what ``htpasswd -m`` writes) via openssl when available; otherwise
@@ -200,6 +200,61 @@ def _make_htpasswd_line(user: str, password: str) -> str:
 
         hashed = "{SHA}" + base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
     return f"{user}:{hashed}\n"
+
+
+def open_permissions(root: Path) -> None:
+    """Make a host dir tree readable by the servers' workers (www-data).
+
+    The pytest temp dirs are 0700; the workers read htpasswd and served files.
+    """
+    for dirpath, _dirs, files in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in files:
+            os.chmod(os.path.join(dirpath, name), 0o644)
+
+
+def run_server_container(
+    docker_client: docker.DockerClient,
+    image: str,
+    command: list[str],
+    *,
+    kind: str,
+    mounts: Mapping[Path, str],
+    name_suffix: str,
+) -> Container:
+    """Start a detached server container the way the harness runs every server.
+
+    The host's network (the server inside binds 127.0.0.1 only), host dirs
+    bind-mounted (host path -> container path), and the labels conftest uses to
+    remove the container if this process dies before its teardown.
+    """
+    return docker_client.containers.run(
+        image,
+        command=command,
+        detach=True,
+        network_mode="host",
+        volumes={str(host): {"bind": inside, "mode": "rw"} for host, inside in mounts.items()},
+        labels={CONTAINER_LABEL: kind, OWNER_LABEL: str(os.getpid())},
+        name=f"corsgen-it-{kind}-{os.getpid()}-{name_suffix}",
+    )
+
+
+def remove_container(container: Container) -> None:
+    """Remove a container (SIGKILL: nothing in it needs a clean stop); never raise."""
+    try:
+        container.remove(force=True)
+    except Exception as exc:  # teardown must not mask a test failure
+        print(f"warning: could not remove container {container.name}: {exc}", file=sys.stderr)
+
+
+def container_output(container: Container, tail: int = 60) -> str:
+    """The container's status and the last lines of its output, for failure messages."""
+    try:
+        container.reload()
+        out = container.logs(tail=tail).decode(errors="replace")
+    except Exception as exc:  # best effort while reporting another error
+        return f"--- container logs unavailable: {exc}"
+    return f"--- container {container.name} ({container.status}) output ---\n{out}"
 
 
 class EdgeServer:
@@ -241,9 +296,7 @@ class EdgeServer:
         """Prepare the work dir and start the container with no policy loaded."""
         for sub in ("sites", "logs", "static", "generation"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
-        (self.workdir / "htpasswd").write_text(
-            _make_htpasswd_line(HTPASSWD_USER, HTPASSWD_PASSWORD)
-        )
+        (self.workdir / "htpasswd").write_text(make_htpasswd_line(HTPASSWD_USER, HTPASSWD_PASSWORD))
         (self.workdir / "static" / "hello.txt").write_text(STATIC_BODY)
         self.control_port = free_port()
         self.generation = 1
@@ -253,14 +306,13 @@ class EdgeServer:
         # pytest temp dirs are 0700.
         self._open_permissions()
 
-        self.container = self.docker.containers.run(
+        self.container = run_server_container(
+            self.docker,
             self.image,
-            command=self.server_command(),
-            detach=True,
-            network_mode="host",
-            volumes={str(self.workdir): {"bind": MOUNT, "mode": "rw"}},
-            labels={CONTAINER_LABEL: self.target, OWNER_LABEL: str(os.getpid())},
-            name=f"corsgen-it-{self.target}-{os.getpid()}-{self.control_port}",
+            self.server_command(),
+            kind=self.target,
+            mounts={self.workdir: MOUNT},
+            name_suffix=str(self.control_port),
         )
         try:
             self._wait_for_generation(1, START_TIMEOUT, ports=[self.control_port])
@@ -271,12 +323,7 @@ class EdgeServer:
         """Remove the container (SIGKILL: nothing in it needs a clean stop)."""
         container, self.container = self.container, None
         if container is not None:
-            try:
-                container.remove(force=True)
-            except Exception as exc:  # teardown must not mask a test failure
-                print(
-                    f"warning: could not remove container {container.name}: {exc}", file=sys.stderr
-                )
+            remove_container(container)
 
     # -- loading policies ----------------------------------------------------
     def load(self, policy: Path | str, *, render_args: Sequence[str] = ()) -> Site:
@@ -420,10 +467,7 @@ class EdgeServer:
                 shutil.rmtree(path, ignore_errors=True)
 
     def _open_permissions(self) -> None:
-        for root, _dirs, files in os.walk(self.workdir):
-            os.chmod(root, 0o755)
-            for name in files:
-                os.chmod(os.path.join(root, name), 0o644)
+        open_permissions(self.workdir)
 
     # -- talking to the server -----------------------------------------------
     def exec(self, cmd: list[str]) -> tuple[int, str]:
@@ -446,13 +490,7 @@ class EdgeServer:
         """Container output and the tail of the server's error log, for failure messages."""
         parts = []
         if self.container is not None:
-            try:
-                self.container.reload()
-                status = self.container.status
-                out = self.container.logs(tail=tail).decode(errors="replace")
-                parts.append(f"--- container {self.container.name} ({status}) output ---\n{out}")
-            except Exception as exc:  # best effort while reporting another error
-                parts.append(f"--- container logs unavailable: {exc}")
+            parts.append(container_output(self.container, tail))
         error_log = self.workdir / "logs" / "error.log"
         if error_log.exists():
             lines = error_log.read_text(errors="replace").splitlines()[-tail:]

@@ -1,4 +1,5 @@
-"""Run the predict stub (predict_stub/app.py) as a uvicorn subprocess on 127.0.0.1."""
+"""Run a FastAPI app as a uvicorn subprocess on 127.0.0.1: the predict stub
+(predict_stub/app.py), or the example app (examples/predict_app/main.py)."""
 
 from __future__ import annotations
 
@@ -36,15 +37,19 @@ class StubError(RuntimeError):
     pass
 
 
-class PredictStub:
-    """The upstream every edge server proxies to.
+class UvicornApp:
+    """A FastAPI app served by uvicorn on 127.0.0.1 and a free port.
 
-    ``requests(test_id)`` lists what reached it with that ``X-Test-Id``;
-    ``reached(test_id)`` says whether anything did.
+    ``app`` is uvicorn's ``module:attribute``, imported from ``app_dir``; the app
+    must answer ``GET /health`` with 200 once it can serve.
     """
 
-    def __init__(self, log_path: Path) -> None:
+    label = "app"  # for error messages
+
+    def __init__(self, log_path: Path, app_dir: Path, app: str) -> None:
         self.log_path = log_path
+        self.app_dir = app_dir
+        self.app = app
         self.port = 0
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -57,12 +62,12 @@ class PredictStub:
             self.port = free_port()
             if self._start_once():
                 return
-        raise StubError(f"predict stub did not start; log:\n{self.log_tail()}")
+        raise StubError(f"{self.label} did not start; log:\n{self.log_tail()}")
 
     def _start_once(self) -> bool:
         cmd = [
             sys.executable, "-m", "uvicorn",
-            "--app-dir", str(STUB_DIR), "app:app",
+            "--app-dir", str(self.app_dir), self.app,
             "--host", "127.0.0.1", "--port", str(self.port),
             "--log-level", "warning", "--no-access-log",
         ]  # fmt: skip
@@ -108,6 +113,19 @@ class PredictStub:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+class PredictStub(UvicornApp):
+    """The upstream every edge server proxies to.
+
+    ``requests(test_id)`` lists what reached it with that ``X-Test-Id``;
+    ``reached(test_id)`` says whether anything did.
+    """
+
+    label = "predict stub"
+
+    def __init__(self, log_path: Path) -> None:
+        super().__init__(log_path, STUB_DIR, "app:app")
 
     # -- the request log -------------------------------------------------
     def requests(self, test_id: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,415 @@
+"""The complete example in examples/ works as its README says, through both servers.
+
+It runs the example's own files, not copies written for the tests:
+
+* ``examples/predict_app/main.py`` with uvicorn, as the upstream;
+* ``examples/predict-api.yaml`` rendered by ``corsgen render --out-dir``;
+* ``examples/nginx/predict-api.conf`` and ``examples/apache/predict-api.conf``, each
+  wrapped the way a Debian install includes it (a main config mounted at ``/etc/nginx``
+  or ``/etc/apache2``, the site in ``conf.d/`` or ``sites-enabled/``, the snippets in
+  ``cors/``, the htpasswd the site names) and run in the harness's server images.
+
+The server files are used byte for byte except for their two addresses (see
+``with_test_ports``), so an edit of the example that breaks it fails here.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from integration import http_client
+from integration.conftest import image_name
+from integration.cors_matrix import (
+    ACAC,
+    ACAH,
+    ACAM,
+    ACAO,
+    ACEH,
+    ACMA,
+    assert_cors_headers_are,
+    assert_header,
+    assert_list_header,
+    assert_no_cors_headers,
+    assert_status,
+    assert_vary_includes,
+)
+from integration.edge import (
+    EdgeServerError,
+    Site,
+    container_output,
+    make_htpasswd_line,
+    open_permissions,
+    remove_container,
+    render,
+    run_server_container,
+)
+from integration.http_client import HttpResult
+from integration.netutil import free_port
+from integration.stub import UvicornApp
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.containers import Container
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+POLICY = EXAMPLES / "predict-api.yaml"
+SERVER_CONFIGS = {
+    "nginx": EXAMPLES / "nginx" / "predict-api.conf",
+    "apache": EXAMPLES / "apache" / "predict-api.conf",
+}
+APP_DIR = EXAMPLES / "predict_app"
+
+# The addresses the example files are written for: the edge on 8080, uvicorn on 8000.
+EXAMPLE_EDGE_ADDRESS = "127.0.0.1:8080"
+EXAMPLE_APP_ADDRESS = "127.0.0.1:8000"
+
+FRONT_END = "http://localhost:3000"  # listed in the policy
+ELSEWHERE = "http://localhost.evil.com"  # not listed (an allowed host as a prefix)
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "example-secret"
+IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16
+
+# Where each server's Debian package keeps its config and logs (mounted there).
+CONFIG_DIRS = {"nginx": "/etc/nginx", "apache": "/etc/apache2"}
+LOG_DIRS = {"nginx": "/var/log/nginx", "apache": "/var/log/apache2"}
+
+# Bounds for waiting on a server: seconds and polls, whichever ends first.
+START_TIMEOUT = 30.0
+POLL_INTERVAL = 0.05
+MAX_POLLS = 600
+
+# Debian enables these by default (the example's comments rightly do not ask for them):
+# the MPM, and what its <Location /admin/> basic auth uses. The rest come from the
+# example's own "a2enmod ..." comment (see apache_modules).
+DEBIAN_DEFAULT_MODULES = [
+    "mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic", "authz_user",
+]  # fmt: skip
+APACHE_MODULE_DIR = "/usr/lib/apache2/modules"
+
+
+def with_test_ports(config: Path, edge_port: int, app_port: int) -> bytes:
+    """The example server config with its edge and app addresses moved to free ports.
+
+    The example listens on 127.0.0.1:8080 and proxies to uvicorn on 127.0.0.1:8000, the
+    ports a reader uses. The tests share the host's network with whatever else runs here
+    (a developer's own app on 8000, other test runs at the same time), so they cannot
+    count on those ports; only these two addresses change, everything else stays byte
+    for byte what the example says.
+    """
+    text = config.read_bytes()
+    replacements = {
+        EXAMPLE_EDGE_ADDRESS.encode(): f"127.0.0.1:{edge_port}".encode(),
+        EXAMPLE_APP_ADDRESS.encode(): f"127.0.0.1:{app_port}".encode(),
+    }
+    for address in replacements:
+        assert address in text, (
+            f"{config} no longer uses {address.decode()}; the test moves that address to a "
+            "free port: update EXAMPLE_*_ADDRESS in test_example.py to match"
+        )
+    # One pass, so a chosen port can never be rewritten by the second replacement.
+    pattern = re.compile(b"|".join(re.escape(a) + rb"(?![0-9])" for a in replacements))
+    return pattern.sub(lambda m: replacements[m.group(0)], text)
+
+
+def apache_modules(config: Path) -> list[str]:
+    """The modules the example's comment tells the reader to enable, after Debian's defaults."""
+    match = re.search(r"^#.*\ba2enmod ([a-z_]+(?: [a-z_]+)*)\s*$", config.read_text(), re.MULTILINE)
+    assert match, f"{config} no longer says which modules to enable (a2enmod ...)"
+    return DEBIAN_DEFAULT_MODULES + match.group(1).split()
+
+
+def nginx_main_config() -> str:
+    # What Debian's /etc/nginx/nginx.conf does for the example, and no more: conf.d/*.conf
+    # inside http {}. Relative paths (the site's "include cors/...", "htpasswd") resolve
+    # against /etc/nginx, the directory of this file.
+    return """\
+# Written by integration/test_example.py: the minimum of Debian's nginx.conf.
+user www-data;
+worker_processes 1;
+pid /run/nginx.pid;
+error_log /var/log/nginx/error.log notice;
+
+events {
+    worker_connections 64;
+}
+
+http {
+    access_log /var/log/nginx/access.log;
+    default_type application/octet-stream;
+    include conf.d/*.conf;
+}
+"""
+
+
+def apache_main_config(edge_port: int, modules: list[str]) -> str:
+    # Debian's apache2.conf needs /etc/apache2/envvars (apache2ctl); this is what it does
+    # for the example: modules, "Require all denied" on /, ports.conf's Listen and the
+    # sites-enabled/ include. ServerRoot /etc/apache2 makes the site's relative
+    # "Include cors/..." and "AuthUserFile htpasswd" resolve as on a Debian host.
+    load = "".join(f"LoadModule {m}_module {APACHE_MODULE_DIR}/mod_{m}.so\n" for m in modules)
+    return f"""\
+# Written by integration/test_example.py: the minimum of Debian's apache2.conf.
+ServerRoot "/etc/apache2"
+ServerName localhost
+{load}
+User www-data
+Group www-data
+PidFile /run/apache2.pid
+DefaultRuntimeDir /tmp
+Mutex file:/tmp default
+ErrorLog /var/log/apache2/error.log
+LogLevel warn
+LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
+CustomLog /var/log/apache2/access.log common
+
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+
+# ports.conf
+Listen 127.0.0.1:{edge_port}
+
+IncludeOptional sites-enabled/*.conf
+"""
+
+
+def server_command(target: str) -> list[str]:
+    if target == "nginx":
+        return ["nginx", "-c", "/etc/nginx/nginx.conf", "-g", "daemon off;"]
+    return ["apache2", "-f", "/etc/apache2/httpd.conf", "-DFOREGROUND"]
+
+
+def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: int) -> None:
+    """Lay out /etc/nginx or /etc/apache2 as the example's README has the reader do."""
+    # corsgen render examples/predict-api.yaml --target T --out-dir /etc/.../cors
+    rendered = render(POLICY, target, config_dir / "cors")
+    assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
+    site = with_test_ports(SERVER_CONFIGS[target], edge_port, app_port)
+    # The user file both example configs name (relative to the config dir).
+    (config_dir / "htpasswd").write_text(make_htpasswd_line(ADMIN_USER, ADMIN_PASSWORD))
+    if target == "nginx":
+        (config_dir / "conf.d").mkdir()
+        (config_dir / "conf.d" / "predict-api.conf").write_bytes(site)
+        (config_dir / "nginx.conf").write_text(nginx_main_config())
+    else:
+        (config_dir / "sites-enabled").mkdir()
+        (config_dir / "sites-enabled" / "predict-api.conf").write_bytes(site)
+        modules = apache_modules(SERVER_CONFIGS[target])
+        (config_dir / "httpd.conf").write_text(apache_main_config(edge_port, modules))
+
+
+@dataclass
+class ExampleEdge:
+    """One server running the example config in its container."""
+
+    target: str
+    site: Site  # the example site on its port; requests go through it
+    container: Container
+    log_dir: Path  # the server's log dir on the host
+
+    def failure_report(self, tail: int = 40) -> str:
+        """Container output and the server's logs (conftest adds this to failed tests)."""
+        parts = [container_output(self.container, tail)]
+        for name in ("error.log", "access.log"):
+            log = self.log_dir / name
+            if log.exists():
+                lines = log.read_text(errors="replace").splitlines()[-tail:]
+                parts.append(f"--- {name} ---\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+    def wait_until_serving(self) -> None:
+        """Poll /health through the edge (so the app answers too), bounded."""
+        deadline = time.monotonic() + START_TIMEOUT
+        last = "no answer yet"
+        for _ in range(MAX_POLLS):
+            if time.monotonic() > deadline:
+                break
+            try:
+                response = httpx.get(
+                    self.site.url("/health"),
+                    timeout=2.0,
+                    trust_env=False,
+                    verify=http_client.ssl_context(),
+                )
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text[:80]!r}"
+            except httpx.TransportError as exc:
+                last = repr(exc)
+            self.container.reload()
+            if self.container.status not in ("created", "running"):
+                break
+            time.sleep(POLL_INTERVAL)
+        raise EdgeServerError(
+            f"{self.target} with the example config never served /health (last: {last})\n"
+            f"{self.failure_report()}"
+        )
+
+
+@pytest.fixture(scope="module")
+def example_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornApp]:
+    """examples/predict_app/main.py under uvicorn, as the example's README runs it."""
+    app = UvicornApp(tmp_path_factory.mktemp("example-app") / "uvicorn.log", APP_DIR, "main:app")
+    app.label = "the example predict app"
+    app.start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture(scope="module", params=["nginx", "apache"])
+def example_edge(
+    request: pytest.FixtureRequest,
+    docker_client: docker.DockerClient,
+    example_app: UvicornApp,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ExampleEdge]:
+    """The example's server config for one server, in front of the example app."""
+    target: str = request.param
+    work = tmp_path_factory.mktemp(f"example-{target}")
+    config_dir, log_dir = work / "config", work / "log"
+    config_dir.mkdir()
+    log_dir.mkdir()
+    edge_port = free_port()
+    write_config_dir(config_dir, target, edge_port, example_app.port)
+    open_permissions(work)  # the workers (www-data) read htpasswd
+    container = run_server_container(
+        docker_client,
+        image_name(target),
+        server_command(target),
+        kind=f"{target}-example",
+        mounts={config_dir: CONFIG_DIRS[target], log_dir: LOG_DIRS[target]},
+        name_suffix=str(edge_port),
+    )
+    try:
+        edge = ExampleEdge(
+            target,
+            Site("predict-api", target, edge_port, 1, config_dir / "cors"),
+            container,
+            log_dir,
+        )
+        edge.wait_until_serving()
+        yield edge
+    finally:
+        remove_container(container)
+
+
+def upload(site: Site, origin: str) -> HttpResult:
+    """What a page's fetch() with FormData sends to /predict."""
+    return site.post("/predict", origin=origin, files={"file": ("cat.png", IMAGE, "image/png")})
+
+
+# -- the app alone -------------------------------------------------------------------------
+def test_the_app_itself_sends_no_cors_headers(example_app: UvicornApp) -> None:
+    # The point of the example: CORS lives at the edge, not in the app.
+    r = http_client.send(
+        "POST",
+        f"{example_app.url}/predict",
+        origin=FRONT_END,
+        files={"file": ("cat.png", IMAGE, "image/png")},
+    )
+    assert_status(r, 200)
+    assert_no_cors_headers(r)
+    assert r.header("X-Request-Id"), r.describe()
+
+
+# -- the front-end's origin ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "request_headers",
+    [
+        "content-type",  # a JSON POST
+        "authorization",  # a multipart upload with a bearer token
+    ],
+)
+def test_preflight_from_the_front_end_is_answered_at_the_edge(
+    example_edge: ExampleEdge, request_headers: str
+) -> None:
+    r = example_edge.site.preflight("/predict", FRONT_END, "POST", request_headers=request_headers)
+    # The app has no CORS middleware and answers OPTIONS with 405: 204 is the edge's.
+    assert_status(r, 204)
+    assert r.body == b"", r.describe()
+    assert_cors_headers_are(r, ACAO, ACAC, ACAM, ACAH, ACMA)
+    assert_header(r, ACAO, FRONT_END)
+    assert_header(r, ACAC, "true")
+    assert_list_header(r, ACAM, ["GET", "POST"])
+    assert_list_header(r, ACAH, ["Authorization", "Content-Type"])
+    assert_header(r, ACMA, "600")
+    assert_vary_includes(
+        r, "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"
+    )
+
+
+def test_upload_from_the_front_end_gets_the_apps_answer_and_may_read_the_request_id(
+    example_edge: ExampleEdge, example_app: UvicornApp
+) -> None:
+    r = upload(example_edge.site, FRONT_END)
+    assert_status(r, 200)
+    direct = http_client.send(
+        "POST", f"{example_app.url}/predict", files={"file": ("cat.png", IMAGE, "image/png")}
+    )
+    assert r.json() == direct.json(), f"not the app's answer\n{r.describe()}"
+    assert_cors_headers_are(r, ACAO, ACAC, ACEH)
+    assert_header(r, ACAO, FRONT_END)
+    assert_header(r, ACAC, "true")
+    assert_list_header(r, ACEH, ["X-Request-Id"])
+    assert r.count("X-Request-Id") == 1, r.describe()
+    assert_vary_includes(r, "Origin")
+
+
+# -- an origin the policy does not list ----------------------------------------------------
+def test_preflight_from_another_origin_is_refused_without_cors_headers(
+    example_edge: ExampleEdge,
+) -> None:
+    r = example_edge.site.preflight("/predict", ELSEWHERE, "POST", request_headers="content-type")
+    assert_status(r, 403)
+    assert_no_cors_headers(r)
+    assert_vary_includes(r, "Origin")
+
+
+def test_upload_from_another_origin_gets_no_cors_headers(example_edge: ExampleEdge) -> None:
+    # It reaches the app (block_disallowed_origins is off); the browser keeps the answer
+    # from the page because nothing allows that origin.
+    r = upload(example_edge.site, ELSEWHERE)
+    assert_status(r, 200)
+    assert_no_cors_headers(r)
+    assert_vary_includes(r, "Origin")
+
+
+# -- /admin/, behind the edge's basic auth --------------------------------------------------
+def test_admin_preflight_is_answered_without_credentials(example_edge: ExampleEdge) -> None:
+    # A preflight never carries credentials: it must not meet the 401.
+    r = example_edge.site.preflight(
+        "/admin/stats", FRONT_END, "GET", request_headers="authorization"
+    )
+    assert_status(r, 204)
+    assert_cors_headers_are(r, ACAO, ACAC, ACAM, ACAH, ACMA)
+    assert_header(r, ACAO, FRONT_END)
+
+
+def test_admin_401_carries_the_cors_headers_so_the_page_can_read_it(
+    example_edge: ExampleEdge,
+) -> None:
+    r = example_edge.site.get("/admin/stats", origin=FRONT_END)
+    assert_status(r, 401)
+    assert r.has("WWW-Authenticate"), r.describe()
+    assert_cors_headers_are(r, ACAO, ACAC, ACEH)
+    assert_header(r, ACAO, FRONT_END)
+    assert_header(r, ACAC, "true")
+
+
+def test_admin_with_credentials_reaches_the_app(example_edge: ExampleEdge) -> None:
+    r = example_edge.site.get("/admin/stats", origin=FRONT_END, auth=(ADMIN_USER, ADMIN_PASSWORD))
+    assert_status(r, 200)
+    assert isinstance(r.json()["predictions"], int), r.describe()
+    assert_header(r, ACAO, FRONT_END)
