@@ -55,6 +55,9 @@ _COMPARE_AS = {
 }
 
 
+_CANONICAL = {name.lower(): name for name in _COMPARE_AS}
+
+
 class Answer(str, Enum):
     """Who answers the request."""
 
@@ -256,7 +259,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 @lru_cache(maxsize=4096)
-def _compiled(regex: str) -> re.Pattern[str]:
+def compiled_regex(regex: str) -> re.Pattern[str]:
+    """An ``origin_regex`` entry compiled as the targets anchor it (the whole Origin)."""
     return re.compile(check_origin_regex(regex))
 
 
@@ -289,7 +293,7 @@ def _strict_match(policy: Policy, origin: str) -> tuple[str, int] | None:
                 return "origins", index
     # The targets run each regex on the raw header, case-sensitively: so does the evaluator.
     for index, regex in enumerate(policy.origin_regex):
-        if _compiled(regex).fullmatch(origin):
+        if compiled_regex(regex).fullmatch(origin):
             return "origin_regex", index
     return None
 
@@ -299,7 +303,7 @@ def _lenient_match(policy: Policy, origin: str) -> tuple[str, int, str] | None:
     candidates: list[tuple[str, str]] = []
     lowered = _ascii_lower(origin)
     if lowered != origin:
-        candidates.append((lowered, "differs from it only by ASCII case"))
+        candidates.append((lowered, f"is {lowered!r} in other ASCII case"))
     for text in dict.fromkeys((origin, lowered)):
         parsed = read_origin(text)
         if not isinstance(parsed, HeaderOrigin):
@@ -310,12 +314,12 @@ def _lenient_match(policy: Policy, origin: str) -> tuple[str, int, str] | None:
                     return (
                         "origins",
                         index,
-                        "has a port no browser sends, which only a ':*' entry could cover",
+                        "has a port no browser sends (only a ':*' entry could cover it)",
                     )
             continue
         if parsed.canonical != origin:
             candidates.append(
-                (parsed.canonical, f"is not how a browser writes {parsed.canonical!r}")
+                (parsed.canonical, f"is {parsed.canonical!r} as no browser writes it")
             )
     for candidate, how in candidates:
         found = _strict_match(policy, candidate)
@@ -362,7 +366,7 @@ def match_origin(policy: Policy, origin: str | None) -> OriginMatch:
             allowed=True,
             either=True,
             reason=(
-                f"{origin!r} {how} and would match {_describe_entry(field_name, entry)}; "
+                f"{origin!r} {how}, which matches {_describe_entry(field_name, entry)}; "
                 "browsers never send it like this, so the server may treat it as allowed "
                 "(echoing it) or not allowed"
             ),
@@ -402,7 +406,7 @@ def _nearest_miss(policy: Policy, origin: str) -> tuple[str | None, str]:
     where = f"none of the {listed} origins entries"
     if regexes:
         where += f" and none of the {regexes} origin_regex entries"
-    return best[1], f"{origin!r} matches {where}"
+    return None, f"{origin!r} matches {where}"
 
 
 def _entry_miss(entry: OriginPattern, origin: HeaderOrigin) -> tuple[int, str]:
@@ -531,9 +535,7 @@ def _browser_notes(policy: Policy, request: Request) -> list[str]:
     if request.request_headers and not policy.reflects_request_headers:
         allowed = {name.lower() for name in policy.allow_headers}
         missing = [
-            name
-            for name in split_list(request.request_headers)
-            if name.lower() not in allowed
+            name for name in split_list(request.request_headers) if name.lower() not in allowed
         ]
         if missing:
             notes.append(
@@ -592,7 +594,7 @@ def _differences(verdict: Verdict, observed: Observed) -> list[str]:
             found.append(f"status {observed.status}, expected {status} ({verdict.answer.value})")
         if observed.reached_upstream:
             found.append(f"the request reached the upstream; expected {verdict.answer.value}")
-        if status == 204 and observed.body:
+        if observed.status == 204 and observed.body:
             found.append(f"the 204 answer has a body of {len(observed.body)} bytes")
     else:
         if observed.reached_upstream is False:
@@ -611,7 +613,8 @@ def _differences(verdict: Verdict, observed: Observed) -> list[str]:
         lower = name.lower()
         if lower.startswith("access-control-"):
             seen.setdefault(lower, []).append(value)
-            names.setdefault(lower, name)
+            # HTTP/2 and httpx lower-case header names; report them as the spec writes them.
+            names.setdefault(lower, _CANONICAL.get(lower, name))
         elif lower == "vary":
             vary_tokens.extend(split_list(value))
     expected = {name.lower(): (name, value) for name, value in verdict.headers.items()}

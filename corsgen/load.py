@@ -84,8 +84,16 @@ def load_text(text: str, path: Path) -> Document:
 
 
 def load_file(path: Path) -> Document:
-    """Read and parse a policy file. ``OSError`` and ``UnicodeDecodeError`` propagate."""
-    return load_text(path.read_text(encoding="utf-8"), path)
+    """Read and parse a policy file. ``OSError`` propagates (a usage error, not a policy one)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem(
+            None, None, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "save it as UTF-8",
+        )
+        raise PolicyError(path, [problem]) from None
+    return load_text(text, path)
 
 
 def _check_depth(text: str, path: Path) -> None:

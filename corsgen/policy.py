@@ -43,6 +43,11 @@ DEFAULT_METHODS = ("GET", "HEAD", "POST")
 MAX_AGE_LIMIT = 86400
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+# nginx reads one directive parameter into a 4 KiB buffer ("too long parameter"); a
+# method or header list is one parameter, and so is a regex. Real lists are far shorter.
+MAX_LIST_TEXT = 3000
+MAX_TOKEN_LENGTH = 256
+MAX_REGEX_LENGTH = 2000
 # RFC 9110 token characters, less those that nginx or Apache would read as syntax
 # (quotes, '#', '$', '%', '*', '`'); none of them occurs in a real method or header name.
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9!&+.^_|~-]+$")
@@ -75,6 +80,11 @@ def _origin_item(value: Any) -> OriginPattern:
 def _regex_item(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string (a regular expression)")
+    if len(value) > MAX_REGEX_LENGTH:
+        raise ValueError(
+            f"is longer than {MAX_REGEX_LENGTH} characters, more than one nginx parameter "
+            "holds; split it into several origin_regex entries"
+        )
     try:
         check_origin_regex(value)
     except OriginSyntaxError as exc:
@@ -88,6 +98,8 @@ def _token_item(what: str) -> Any:
             raise ValueError(f"must be a string (an HTTP {what})")
         if value == "*":
             return value
+        if len(value) > MAX_TOKEN_LENGTH:
+            raise ValueError(f"is longer than {MAX_TOKEN_LENGTH} characters; no HTTP {what} is")
         unsafe = describe_unsafe(value)
         if unsafe:
             raise ValueError(f"{unsafe} (an HTTP {what} is a single token)")
@@ -232,7 +244,7 @@ class Policy(StrictModel):
         methods = _expand_star(value, "allow_methods")
         if methods == ("*",):
             return ALL_METHODS
-        return tuple(dict.fromkeys(method.upper() for method in methods))
+        return _fits_one_parameter(tuple(dict.fromkeys(method.upper() for method in methods)))
 
     @field_validator("allow_headers")
     @classmethod
@@ -289,7 +301,16 @@ def _merge_header_names(names: tuple[str, ...]) -> tuple[str, ...]:
     merged: dict[str, str] = {}
     for name in names:
         merged.setdefault(name.lower(), name)
-    return tuple(merged.values())
+    return _fits_one_parameter(tuple(merged.values()))
+
+
+def _fits_one_parameter(values: tuple[str, ...]) -> tuple[str, ...]:
+    if len(", ".join(values)) > MAX_LIST_TEXT:
+        raise ValueError(
+            f"the list is longer than {MAX_LIST_TEXT} characters once joined, more than one "
+            "nginx parameter holds; list fewer entries (or '*' where the key allows it)"
+        )
+    return values
 
 
 # --- from a loaded document ------------------------------------------------------------

@@ -354,3 +354,29 @@ def test_every_problem_of_a_file_is_reported_in_file_order():
     text = "version: 1\nname: t\norigins:\n  - https://a.com/x\n  - ftp://b\nmax_age: -5\n"
     found = problems(text)
     assert [p.split(":")[1] for p in found] == ["4", "5", "6"]
+
+
+# nginx reads one directive parameter into a 4 KiB buffer; longer values must be refused.
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("allow_headers", ["X" * 257], "longer than 256 characters"),
+        ("expose_headers", [f"X-Header-{i}" for i in range(301)], "longer than 3000 characters"),
+        ("allow_methods", [f"M{i}" for i in range(800)], "longer than 3000 characters"),
+        ("origin_regex", ["^https://" + "a" * 2000 + "$"], "longer than 2000 characters"),
+    ],
+)
+def test_values_longer_than_one_nginx_parameter_are_refused(key, value, expected):
+    (problem,) = problems(minimal(**{key: json.dumps(value)}))
+    assert expected in problem
+
+
+def test_a_file_that_is_not_utf8_is_an_invalid_policy_naming_the_file(tmp_path):
+    from corsgen.errors import PolicyError
+    from corsgen.load import load_file
+
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(b"version: 1\norigins: ['https://caf\xe9.example']\n")
+    with pytest.raises(PolicyError) as caught:
+        load_file(path)
+    assert str(caught.value).startswith(f"{path}: the file is not UTF-8 text")

@@ -1,0 +1,409 @@
+"""The rules of ``corsgen lint``: valid policies that are still risky, and why.
+
+Rules are a table (:data:`RULES`): an id, a short name, why the pattern is risky and how to
+fix it. Each check adds :class:`Finding` values naming the entry and its line in the file.
+Regex checks do not guess from the regex text alone where they can show a concrete origin
+the regex matches (a lookalike, or a name anyone can register), using
+:func:`corsgen.evaluate.compiled_regex` — the same matching the evaluator uses.
+
+The Public Suffix List comes from the ``publicsuffixlist`` package's bundled snapshot: lint
+never fetches anything.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from corsgen.evaluate import HeaderOrigin, compiled_regex, read_origin
+from corsgen.load import Document
+from corsgen.matrix import lookalikes, regex_example
+from corsgen.origins import OriginPattern
+from corsgen.policy import Policy
+from corsgen.sourced import Sources, normalised_origin
+
+# Chromium caps Access-Control-Max-Age at 7200 s (Firefox at 86400): a longer value is
+# silently shortened, so it only misleads the reader.
+CHROMIUM_MAX_AGE = 7200
+# nginx tries origin_regex entries one by one on every request that matched no exact entry;
+# Apache tries every wildcard and regex entry one by one.
+MANY_NGINX_REGEXES = 20
+MANY_APACHE_PATTERNS = 50
+# Names an attacker could register, tried against a regex to prove it is too broad.
+ATTACKER_LABEL = "corsgen-attacker"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    why: str
+    fix: str
+
+
+RULES: dict[str, Rule] = {
+    rule.name: rule
+    for rule in (
+        Rule(
+            "CORS001",
+            "null-origin",
+            "browsers send 'Origin: null' from sandboxed iframes, data: and file: pages and "
+            "after some redirects, so any site can make a request that carries it",
+            'remove "null"; serve the client from a real https:// origin',
+        ),
+        Rule(
+            "CORS002",
+            "http-origin-with-credentials",
+            "a plain-http page can be altered by anyone on the network path (public Wi-Fi), "
+            "and with allow_credentials that page can act as the signed-in user",
+            "use the https:// origin, or set allow_credentials: false",
+        ),
+        Rule(
+            "CORS003",
+            "public-suffix-wildcard",
+            "the wildcard covers a public suffix (Public Suffix List): anyone can register "
+            "or publish a site under it and is then an allowed origin",
+            "list the exact origins, or put the wildcard under a name you control "
+            "(https://*.apps.example.com)",
+        ),
+        Rule(
+            "CORS004",
+            "broad-regex",
+            "the regex matches host names that anyone can register (or any host at all), so "
+            "any site can become an allowed origin",
+            "anchor the regex on a name you control: ^https://[a-z0-9-]+\\.apps\\.example\\.com$",
+        ),
+        Rule(
+            "CORS005",
+            "regex-unescaped-dot",
+            "an unescaped '.' matches any character, so 'app.example.com' also matches "
+            "'appxexample.com', a different name an attacker can register",
+            "escape every literal dot as '\\.'",
+        ),
+        Rule(
+            "CORS006",
+            "regex-lookalike",
+            "the regex matches host names of other sites that merely contain or end with "
+            "the intended name",
+            "anchor the host part: require '\\.' before the fixed name and nothing after it",
+        ),
+        Rule(
+            "CORS007",
+            "max-age-over-browser-cap",
+            f"Chromium caps Access-Control-Max-Age at {CHROMIUM_MAX_AGE} seconds; a longer "
+            "value does not cache preflights longer, it only misleads",
+            f"set max_age to {CHROMIUM_MAX_AGE} or less",
+        ),
+        Rule(
+            "CORS008",
+            "many-patterns",
+            "regex and wildcard entries are tried one by one on every request (nginx: "
+            "origin_regex entries; Apache: wildcard and regex entries), which costs time on "
+            "every request",
+            "list exact origins where you can (they are hash lookups), and merge regexes "
+            "into fewer alternations",
+        ),
+        Rule(
+            "CORS009",
+            "reflect-headers-with-credentials",
+            "allow_headers '*' reflects whatever headers a page asks for, on credentialed "
+            "requests too, which defeats defences that rely on custom headers",
+            "list the request headers the API needs",
+        ),
+        Rule(
+            "CORS010",
+            "merged-duplicate",
+            "two entries are the same after normalisation; corsgen merged them, so one of "
+            "them says nothing (and may hide a typo for the entry that was meant)",
+            "delete the duplicate, or correct it to the entry you meant",
+        ),
+    )
+}
+
+
+# add(rule name, line, entry, detail): how the checks report a finding.
+_Add = Callable[[str, "int | None", "str | None", str], None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One warning: a rule, where it applies, and what exactly was found."""
+
+    rule: Rule
+    path: Path
+    line: int | None
+    entry: str | None
+    detail: str
+
+    def format(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else str(self.path)
+        entry = f"entry {self.entry!r}: " if self.entry is not None else ""
+        return (
+            f"{where}: warning {self.rule.id} {self.rule.name}: {entry}{self.detail}\n"
+            f"    why: {self.rule.why}\n"
+            f"    fix: {self.rule.fix}"
+        )
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+
+def lint(policy: Policy, document: Document) -> list[Finding]:
+    """Every finding for one valid policy, in file order."""
+    sources = Sources(document)
+    path = document.path
+    findings: list[Finding] = []
+
+    def add(name: str, line: int | None, entry: str | None, detail: str) -> None:
+        findings.append(Finding(RULES[name], path, line, entry, detail))
+
+    for origin in policy.origins:
+        line = sources.origin_line(origin.text)
+        for name, detail in _origin_findings(policy, origin):
+            add(name, line, origin.text, detail)
+    for regex in policy.origin_regex:
+        line = sources.regex_line(regex)
+        for name, detail in _regex_findings(policy, regex):
+            add(name, line, regex, detail)
+    if policy.max_age > CHROMIUM_MAX_AGE:
+        add(
+            "max-age-over-browser-cap",
+            sources.line_of_key("max_age"),
+            None,
+            f"max_age is {policy.max_age}; Chromium uses at most {CHROMIUM_MAX_AGE}",
+        )
+    _pattern_counts(policy, sources, add)
+    if policy.reflects_request_headers and policy.allow_credentials:
+        add(
+            "reflect-headers-with-credentials",
+            sources.line_of_key("allow_headers"),
+            "*",
+            "allow_headers is '*' and allow_credentials is true",
+        )
+    for key, raw, line, first, first_line in _duplicates(sources):
+        add(
+            "merged-duplicate",
+            line,
+            str(raw),
+            f"is the same {key} entry as {first!r}"
+            + (f" on line {first_line}" if first_line is not None else "")
+            + " after normalisation; corsgen merged them",
+        )
+    return sorted(findings, key=lambda finding: (finding.line or 0, finding.rule.id))
+
+
+def _origin_findings(policy: Policy, origin: OriginPattern) -> Iterator[tuple[str, str]]:
+    if origin.kind == "null":
+        yield "null-origin", "the null origin is allowed"
+        return
+    if origin.kind not in ("exact", "pattern"):
+        return
+    if policy.allow_credentials and origin.scheme == "http" and not _is_loopback(origin.host):
+        yield (
+            "http-origin-with-credentials",
+            f"{origin.text!r} is plain http and allow_credentials is true",
+        )
+    if origin.any_subdomain and is_public_suffix(origin.host):
+        yield (
+            "public-suffix-wildcard",
+            f"'*.{origin.host}' covers every site under the public suffix {origin.host!r}",
+        )
+
+
+def _regex_findings(policy: Policy, regex: str) -> Iterator[tuple[str, str]]:
+    pattern = compiled_regex(regex)
+    sample = regex_example(regex)
+    parsed = read_origin(sample) if sample else None
+    if policy.allow_credentials and _regex_allows_plain_http(regex, sample):
+        yield (
+            "http-origin-with-credentials",
+            "the regex matches plain http:// origins and allow_credentials is true",
+        )
+    broad = _registrable_match(pattern, parsed) if isinstance(parsed, HeaderOrigin) else None
+    if broad:
+        yield "broad-regex", f"it matches {broad!r}, a name anyone can register"
+    lookalike = None
+    if not broad and isinstance(parsed, HeaderOrigin) and sample:
+        lookalike = _lookalike_match(pattern, sample, parsed)
+    dot = unescaped_dot(regex)
+    if dot is not None:
+        shown = f"; it matches {lookalike!r}" if lookalike else ""
+        yield (
+            "regex-unescaped-dot",
+            f"the '.' at position {dot + 1} is not escaped{shown}",
+        )
+    elif lookalike:
+        yield (
+            "regex-lookalike",
+            f"it matches {lookalike!r} as well as {sample!r}",
+        )
+
+
+def unescaped_dot(regex: str) -> int | None:
+    """The index of the first '.' that matches any character (outside a class), if any."""
+    index = 0
+    in_class = False
+    while index < len(regex):
+        character = regex[index]
+        if character == "\\":
+            index += 2
+            continue
+        if in_class:
+            if character == "]":
+                in_class = False
+        elif character == "[":
+            in_class = True
+            # A ']' right after '[' or '[^' is a literal member, not the end of the class.
+            if regex[index + 1 : index + 2] == "^":
+                index += 1
+            if regex[index + 1 : index + 2] == "]":
+                index += 1
+        elif character == ".":
+            return index
+        index += 1
+    return None
+
+
+def _regex_allows_plain_http(regex: str, sample: str | None) -> bool:
+    pattern = compiled_regex(regex)
+    candidates = []
+    if sample and "://" in sample:
+        rest = sample.split("://", 1)[1]
+        candidates.append(f"http://{rest}")
+    for candidate in candidates:
+        parsed = read_origin(candidate)
+        if pattern.fullmatch(candidate) and not (
+            isinstance(parsed, HeaderOrigin) and _is_loopback(parsed.host)
+        ):
+            return True
+    return False
+
+
+def _registrable_match(pattern: re.Pattern[str], origin: HeaderOrigin) -> str | None:
+    """An origin under a public suffix that the regex matches, built from its own sample."""
+    port = f":{origin.port}" if origin.port is not None else ""
+    hosts = [f"{ATTACKER_LABEL}.com", f"{ATTACKER_LABEL}.github.io"]
+    suffix = public_suffix_of(origin.host)
+    if suffix:
+        registrable = registrable_domain(origin.host) or origin.host
+        prefix = origin.host[: -len(registrable)]
+        hosts += [f"{ATTACKER_LABEL}.{suffix}", f"{prefix}{ATTACKER_LABEL}.{suffix}"]
+    for host in hosts:
+        for scheme in dict.fromkeys((origin.scheme, "https", "http")):
+            candidate = f"{scheme}://{host}{port}"
+            if pattern.fullmatch(candidate):
+                return candidate
+    return None
+
+
+def _lookalike_match(pattern: re.Pattern[str], sample: str, origin: HeaderOrigin) -> str | None:
+    """A lookalike of the regex's own sample, on another site, that the regex matches."""
+    site = registrable_domain(origin.host) or origin.host
+    for candidate in lookalikes(sample):
+        parsed = read_origin(candidate)
+        if not isinstance(parsed, HeaderOrigin) or parsed.host == origin.host:
+            continue
+        other_site = registrable_domain(parsed.host) or parsed.host
+        if other_site != site and pattern.fullmatch(candidate):
+            return candidate
+    for host in (f"evil{origin.host}", f"evil-{origin.host}"):
+        candidate = f"{origin.scheme}://{host}" + (
+            f":{origin.port}" if origin.port is not None else ""
+        )
+        if pattern.fullmatch(candidate):
+            return candidate
+    return None
+
+
+def _pattern_counts(policy: Policy, sources: Sources, add: _Add) -> None:
+    regexes = len(policy.origin_regex)
+    wildcards = sum(1 for origin in policy.origins if origin.kind == "pattern")
+    if regexes > MANY_NGINX_REGEXES:
+        add(
+            "many-patterns",
+            sources.line_of_key("origin_regex"),
+            None,
+            f"{regexes} origin_regex entries: nginx tries them one by one "
+            f"(more than {MANY_NGINX_REGEXES})",
+        )
+    elif regexes + wildcards > MANY_APACHE_PATTERNS:
+        add(
+            "many-patterns",
+            sources.line_of_key("origins"),
+            None,
+            f"{wildcards} wildcard and {regexes} regex entries: Apache tries them one by one "
+            f"(more than {MANY_APACHE_PATTERNS})",
+        )
+
+
+def _duplicates(sources: Sources) -> Iterator[tuple[str, Any, int | None, Any, int | None]]:
+    """(key, raw entry, its line, the first equal entry, its line) for each merged entry."""
+    normalisers = {
+        "origins": lambda raw: normalised_origin(raw) if isinstance(raw, str) else None,
+        "origin_regex": lambda raw: raw if isinstance(raw, str) else None,
+        "allow_methods": lambda raw: raw.upper() if isinstance(raw, str) else None,
+        "allow_headers": lambda raw: raw.lower() if isinstance(raw, str) else None,
+        "expose_headers": lambda raw: raw.lower() if isinstance(raw, str) else None,
+    }
+    for key, normalise in normalisers.items():
+        first: dict[str, tuple[Any, int | None]] = {}
+        for raw, line in sources.raw_list(key):
+            value = normalise(raw)
+            if value is None:
+                continue
+            if value in first:
+                yield key, raw, line, *first[value]
+            else:
+                first[value] = (raw, line)
+
+
+# --- host names -----------------------------------------------------------------------------------
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=2)
+def _psl(accept_unknown: bool) -> Any:
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(accept_unknown=accept_unknown)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_public_suffix(host: str) -> bool:
+    """Is ``host`` itself on the Public Suffix List (``com``, ``github.io``, ``co.uk``)?"""
+    if _is_ip(host) or host == "localhost":
+        return False
+    return bool(_psl(False).is_public(host))
+
+
+def public_suffix_of(host: str) -> str | None:
+    if _is_ip(host):
+        return None
+    return _psl(True).publicsuffix(host)
+
+
+def registrable_domain(host: str) -> str | None:
+    """The site a host belongs to (``example.com`` for ``a.b.example.com``)."""
+    if _is_ip(host):
+        return host
+    return _psl(True).privatesuffix(host)

@@ -1,0 +1,576 @@
+"""Real nginx and Apache edges on 127.0.0.1 for the differential and hostile-input tests.
+
+Each edge runs natively (no Docker) from a private directory, in front of a tiny Python
+upstream that records which requests reached it. A server starts once per test session and
+*reloads* between policies (``nginx -s reload`` / ``apache2 -k graceful``). Each generation
+of the configuration listens on a port of its own and marks its answers with
+``X-Corsgen-Generation`` (polled after a reload), so an answer from a worker that is still
+retiring is never mistaken for one of the new configuration.
+Servers are started and stopped by pid, never by name.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from corsgen.evaluate import Observed, Request, split_list
+from corsgen.load import load_text
+from corsgen.policy import policy_from_document
+from corsgen.render import render
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+GENERATION_HEADER = "X-Corsgen-Generation"
+# base64(SHA-1("not-used")): a password file entry both nginx and Apache read.
+SECRET_SHA1 = "kIrBUuVLtOwxzB19Wxhtp6QvlWg="
+REQUEST_ID_HEADER = "X-Corsgen-Request"
+
+# Bounds: no loop in these tests waits or retries without a limit.
+START_TIMEOUT = 15.0
+RELOAD_TIMEOUT = 15.0
+COMMAND_TIMEOUT = 30.0
+
+# CORS headers the upstream sends on every response, with values no policy produces: the
+# edge must remove them all (each Access-Control-* header appears at most once).
+UPSTREAM_CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "https://upstream.invalid"),
+    ("Access-Control-Allow-Credentials", "false"),
+    ("Access-Control-Allow-Methods", "TRACE"),
+    ("Access-Control-Allow-Headers", "X-Upstream"),
+    ("Access-Control-Expose-Headers", "X-Upstream"),
+    ("Access-Control-Max-Age", "1"),
+    ("Access-Control-Allow-Private-Network", "false"),
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def write_static_file(root: Path) -> None:
+    """The locally served file behind ``/static/`` (the spec's "locally served content"),
+    and the password file of ``/auth/`` (whose one user no test request ever logs in as)."""
+    static = root / "www" / "static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / "file.txt").write_text("static\n", encoding="utf-8")
+    (root / "htpasswd").write_text(f"corsgen:{{SHA}}{SECRET_SHA1}\n", encoding="utf-8")
+    os.chmod(root, 0o755)
+    os.chmod(root / "htpasswd", 0o644)
+
+
+def nginx_available() -> bool:
+    return os.access(NGINX, os.X_OK)
+
+
+def apache_available() -> bool:
+    return os.access(APACHE, os.X_OK) and (APACHE_MODULES / "mod_headers.so").exists()
+
+
+# --- the upstream --------------------------------------------------------------------------
+
+
+class Upstream:
+    """A threaded HTTP server on 127.0.0.1 that records the request ids it was reached by.
+
+    ``/u/<id>?status=N&vary=A,B`` answers status N with ``Vary: A, B``, every CORS header of
+    :data:`UPSTREAM_CORS_HEADERS`, and a short body.
+    """
+
+    def __init__(self) -> None:
+        self.reached: set[str] = set()
+        self._lock = threading.Lock()
+        upstream = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without TCP_NODELAY, Nagle and
+            # delayed ACKs add 40 ms to every request Apache proxies over a kept-alive
+            # connection.
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass  # keep test output clean
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                url = urllib.parse.urlsplit(self.path)
+                query = urllib.parse.parse_qs(url.query)
+                request_id = url.path.rsplit("/", 1)[-1]
+                with upstream._lock:
+                    upstream.reached.add(request_id)
+                status = int(query.get("status", ["200"])[0])
+                vary = query.get("vary", [""])[0]
+                body = b"" if self.command == "HEAD" or status in (204, 304) else b"upstream\n"
+                self.send_response(status)
+                for name, value in UPSTREAM_CORS_HEADERS:
+                    self.send_header(name, value)
+                if vary:
+                    self.send_header("Vary", vary)
+                if status in (301, 302, 303, 307, 308):
+                    self.send_header("Location", "/elsewhere")
+                self.send_header("Content-Type", "text/plain")
+                if status not in (204, 304):
+                    self.send_header("Content-Length", str(len(b"upstream\n")))
+                self.end_headers()
+                if body:
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _answer
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> Upstream:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def was_reached(self, request_id: str) -> bool:
+        with self._lock:
+            return request_id in self.reached
+
+
+# --- the edges -------------------------------------------------------------------------------
+
+
+class ConfigRejected(AssertionError):
+    """The server refused a generated configuration (its own message is attached)."""
+
+
+@dataclass
+class Exchange:
+    """One request sent through an edge and what came back."""
+
+    request: Request
+    observed: Observed
+    generation: str | None
+
+
+class Edge:
+    """Base class: a server process on 127.0.0.1 that loads rendered policy files."""
+
+    name = "edge"
+    target = ""
+
+    def __init__(self, upstream: Upstream, root: Path | None = None) -> None:
+        self.upstream = upstream
+        self.root = root or Path(tempfile.mkdtemp(prefix=f"corsgen-{self.name}-"))
+        self.policy_dir = self.root / "policy"
+        self.policy_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.generation = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._request_counter = 0
+
+    # Subclasses: write the main config for the current generation; test it; signal it.
+    def write_main_config(self) -> Path:
+        raise NotImplementedError
+
+    def test_command(self, config: Path) -> list[str]:
+        raise NotImplementedError
+
+    def start_command(self, config: Path) -> list[str]:
+        raise NotImplementedError
+
+    def reload_command(self, config: Path) -> list[str]:
+        raise NotImplementedError
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        """Rendered file name → the fixed name the main config includes."""
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def install(self, rendered: dict[str, str]) -> Path:
+        """Write the rendered files and the main config of the next generation.
+
+        Each generation listens on a port of its own: once the new port answers, every
+        answer on it comes from the new configuration, whatever old workers still finish.
+        """
+        self.generation += 1
+        self.port = free_port()
+        for path in self.policy_dir.iterdir():
+            path.unlink()
+        for name, text in self.policy_files(rendered).items():
+            (self.policy_dir / name).write_text(text, encoding="utf-8")
+        return self.write_main_config()
+
+    def check(self, config: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.test_command(config),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+
+    def check_rendered(self, rendered: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """Run the server's own config test on rendered files (without loading them)."""
+        return self.check(self.install(rendered))
+
+    def start(self, rendered: dict[str, str]) -> None:
+        config = self.install(rendered)
+        result = self.check(config)
+        if result.returncode != 0:
+            raise ConfigRejected(f"{self.name} -t failed:\n{result.stderr}")
+        self.process = subprocess.Popen(
+            self.start_command(config),
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "stderr.log", "wb"),  # noqa: SIM115 - owned by the process
+        )
+        self._wait_for_generation(START_TIMEOUT)
+
+    def load(self, rendered: dict[str, str]) -> None:
+        """Switch the running server to ``rendered``; return once it answers with it."""
+        assert self.process is not None and self.process.poll() is None, f"{self.name} died"
+        config = self.install(rendered)
+        result = self.check(config)
+        if result.returncode != 0:
+            raise ConfigRejected(f"{self.name} -t failed:\n{result.stderr}")
+        subprocess.run(
+            self.reload_command(config),
+            capture_output=True,
+            timeout=COMMAND_TIMEOUT,
+            check=True,
+        )
+        self._wait_for_generation(RELOAD_TIMEOUT)
+
+    def _wait_for_generation(self, timeout: float) -> None:
+        wanted = str(self.generation)
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
+            try:
+                response = httpx.get(f"{self.base_url}/ready", timeout=2.0)
+                last = response.headers.get(GENERATION_HEADER, "none")
+                if last == wanted:
+                    return
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.02)
+        raise TimeoutError(
+            f"{self.name} did not serve generation {wanted} within {timeout}s "
+            f"(last: {last}); {self.log_tail()}"
+        )
+
+    def log_tail(self) -> str:
+        text = ""
+        for log in ("error.log", "stderr.log"):
+            path = self.root / log
+            if path.exists():
+                text += path.read_text(errors="replace")[-2000:]
+        return text
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # --- sending requests -------------------------------------------------------------------
+
+    def exchange(
+        self,
+        client: httpx.Client,
+        request: Request,
+        upstream_status: int = 200,
+        upstream_vary: tuple[str, ...] = (),
+        location: str = "proxy",
+    ) -> Exchange:
+        """Send ``request`` through the edge; retry (bounded) if an old worker answered.
+
+        ``location`` is where it goes: ``proxy`` (the recording upstream), ``static`` (a
+        locally served file: the server picks the status) or ``auth`` (the upstream behind
+        HTTP basic authentication the request never satisfies: a request that is passed on
+        must get the edge's 401, with the CORS headers of an allowed origin).
+        """
+        for _attempt in range(20):
+            self._request_counter += 1
+            request_id = f"{self.name}-{self.generation}-{self._request_counter}"
+            query = urllib.parse.urlencode(
+                {"status": upstream_status, "vary": ", ".join(upstream_vary)}
+            )
+            path = {
+                "proxy": f"/u/{request_id}?{query}",
+                "static": "/static/file.txt",
+                "auth": f"/auth/u/{request_id}?{query}",
+            }[location]
+            headers = [*request.header_lines(), (REQUEST_ID_HEADER, request_id)]
+            response = client.request(request.method, f"{self.base_url}{path}", headers=headers)
+            # The port already tells the generation; the header is a second guard where the
+            # server sends it (nginx drops location-level add_header on answers given
+            # inside an `if` that has add_header of its own, e.g. preflights).
+            generation = response.headers.get(GENERATION_HEADER, str(self.generation))
+            if generation == str(self.generation):
+                observed = Observed(
+                    status=response.status_code,
+                    headers=tuple(response.headers.multi_items()),
+                    body=response.content,
+                    reached_upstream=(
+                        self.upstream.was_reached(request_id) if location == "proxy" else None
+                    ),
+                    upstream_status={"proxy": upstream_status, "static": None, "auth": 401}[
+                        location
+                    ],
+                    upstream_vary=(
+                        tuple(split_list(", ".join(upstream_vary))) if location == "proxy" else ()
+                    ),
+                )
+                return Exchange(request, observed, generation)
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.name} kept answering from generation {generation}")
+
+
+class NginxEdge(Edge):
+    name = "nginx"
+    target = "nginx"
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        files = {}
+        for name, text in rendered.items():
+            suffix = ".http.conf" if name.endswith(".http.conf") else ".location.conf"
+            files["policy" + suffix] = text
+        return files
+
+    def write_main_config(self) -> Path:
+        root = self.root
+        for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
+        write_static_file(root)
+        # As the docs say: the sizes the rendered file asks for go into http { }.
+        http_conf = (self.policy_dir / "policy.http.conf").read_text(encoding="utf-8")
+        hash_sizes = "".join(
+            f"    {directive} {size};\n"
+            for directive, size in re.findall(
+                r"^#\s+(map_hash_bucket_size|map_hash_max_size) ([0-9]+);", http_conf, re.M
+            )
+        )
+        config = root / "nginx.conf"
+        config.write_text(
+            f"""# corsgen test edge, generation {self.generation}
+daemon off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+user root root;
+events {{
+    worker_connections 256;
+}}
+http {{
+    access_log off;
+    client_body_temp_path {root}/temp/client_body;
+    proxy_temp_path {root}/temp/proxy;
+    fastcgi_temp_path {root}/temp/fastcgi;
+    uwsgi_temp_path {root}/temp/uwsgi;
+    scgi_temp_path {root}/temp/scgi;
+{hash_sizes}    include {self.policy_dir}/policy.http.conf;
+    server {{
+        listen 127.0.0.1:{self.port};
+        server_name localhost;
+        location / {{
+            include {self.policy_dir}/policy.location.conf;
+            add_header {GENERATION_HEADER} "{self.generation}" always;
+            proxy_pass http://127.0.0.1:{self.upstream.port};
+        }}
+        location /static/ {{
+            include {self.policy_dir}/policy.location.conf;
+            add_header {GENERATION_HEADER} "{self.generation}" always;
+            root {root}/www;
+        }}
+        location /auth/ {{
+            include {self.policy_dir}/policy.location.conf;
+            add_header {GENERATION_HEADER} "{self.generation}" always;
+            auth_basic "corsgen test";
+            auth_basic_user_file {root}/htpasswd;
+            proxy_pass http://127.0.0.1:{self.upstream.port};
+        }}
+    }}
+}}
+""",
+            encoding="utf-8",
+        )
+        return config
+
+    def _base(self, config: Path) -> list[str]:
+        return [NGINX, "-p", str(self.root), "-c", str(config), "-e", str(self.root / "error.log")]
+
+    def test_command(self, config: Path) -> list[str]:
+        return [*self._base(config), "-t", "-q"]
+
+    def start_command(self, config: Path) -> list[str]:
+        return self._base(config)
+
+    def reload_command(self, config: Path) -> list[str]:
+        return [*self._base(config), "-s", "reload"]
+
+
+class ApacheEdge(Edge):
+    name = "apache"
+    target = "apache"
+    MODULES = (
+        "mpm_event",
+        "authz_core",
+        "authn_core",
+        "authn_file",
+        "authz_user",
+        "auth_basic",
+        "alias",
+        "headers",
+        "setenvif",
+        "rewrite",
+        "proxy",
+        "proxy_http",
+    )
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        (text,) = rendered.values()
+        return {"policy.conf": text}
+
+    def write_main_config(self) -> Path:
+        root = self.root
+        (root / "run").mkdir(exist_ok=True)
+        write_static_file(root)
+        modules = "\n".join(
+            f"LoadModule {module}_module {APACHE_MODULES}/mod_{module}.so"
+            for module in self.MODULES
+        )
+        config = root / "apache2.conf"
+        config.write_text(
+            f"""# corsgen test edge, generation {self.generation}
+ServerRoot {root}
+DefaultRuntimeDir {root}/run
+PidFile {root}/apache2.pid
+Mutex file:{root}/run default
+ErrorLog {root}/error.log
+LogLevel warn
+ServerName 127.0.0.1
+User www-data
+Group www-data
+{modules}
+# Two children and spare slots: a graceful restart then starts the new generation at
+# once instead of on the next once-a-second maintenance tick.
+StartServers 2
+ServerLimit 8
+ThreadsPerChild 16
+MaxRequestWorkers 64
+MinSpareThreads 4
+MaxSpareThreads 48
+KeepAlive On
+Listen 127.0.0.1:{self.port}
+<VirtualHost 127.0.0.1:{self.port}>
+    Include {self.policy_dir}/policy.conf
+    Header always set {GENERATION_HEADER} "{self.generation}"
+    ProxyPass /static/ !
+    ProxyPass / http://127.0.0.1:{self.upstream.port}/
+    Alias /static/ {root}/www/static/
+    <Directory {root}/www>
+        Require all granted
+    </Directory>
+    <Location /auth/>
+        AuthType Basic
+        AuthName "corsgen test"
+        AuthUserFile {root}/htpasswd
+        Require valid-user
+    </Location>
+</VirtualHost>
+""",
+            encoding="utf-8",
+        )
+        return config
+
+    def test_command(self, config: Path) -> list[str]:
+        return [APACHE, "-f", str(config), "-t"]
+
+    def start_command(self, config: Path) -> list[str]:
+        return [APACHE, "-f", str(config), "-DFOREGROUND"]
+
+    def reload_command(self, config: Path) -> list[str]:
+        return [APACHE, "-f", str(config), "-k", "graceful"]
+
+
+EDGES: dict[str, type[Edge]] = {"nginx": NginxEdge, "apache": ApacheEdge}
+
+
+# --- session fixtures (imported by tests/conftest.py) -------------------------------------------
+
+STARTER_POLICY = """\
+version: 1
+name: starter
+origins: [https://app.example.com]
+"""
+
+
+def need(available: bool, what: str) -> None:
+    """Skip without the server binary; fail instead on CI, where it must be installed."""
+    if available:
+        return
+    message = f"{what} is not installed (apt-get install nginx-light apache2)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[Upstream]:
+    server = Upstream().start()
+    yield server
+    server.stop()
+
+
+def _running(edge_class: type[Edge], upstream: Upstream) -> Iterator[Edge]:
+    edge = edge_class(upstream)
+    policy = policy_from_document(load_text(STARTER_POLICY, Path("starter.yaml")))
+    try:
+        edge.start(render(policy, edge.target).files)
+        yield edge
+    finally:
+        edge.stop()
+
+
+@pytest.fixture(scope="session")
+def nginx_edge(upstream: Upstream) -> Iterator[Edge]:
+    """A real nginx on 127.0.0.1, started once per session; tests reload it with `load`."""
+    need(nginx_available(), "nginx")
+    yield from _running(NginxEdge, upstream)
+
+
+@pytest.fixture(scope="session")
+def apache_edge(upstream: Upstream) -> Iterator[Edge]:
+    """A real Apache on 127.0.0.1, started once per session; tests reload it with `load`."""
+    need(apache_available(), "apache2")
+    yield from _running(ApacheEdge, upstream)

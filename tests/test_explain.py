@@ -1,0 +1,157 @@
+"""``corsgen explain`` prints the verdict, the headers, and the entry that decided it."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from corsgen.cli import app
+
+runner = CliRunner()
+
+POLICY = textwrap.dedent(
+    r"""
+    version: 1
+    name: demo
+    origins:
+      - http://localhost:3000
+      - https://app.example.com
+      - https://*.example.org
+    origin_regex:
+      - '^https://pr-[0-9]+\.preview\.example\.dev$'
+    allow_credentials: true
+    allow_methods: [GET, POST]
+    allow_headers: [Authorization]
+    expose_headers: [X-Request-Id]
+    """
+).lstrip()
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    return path
+
+
+def explain(*args: str) -> tuple[int, list[str]]:
+    result = runner.invoke(app, ["explain", *args])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout.splitlines()
+
+
+def test_explains_an_allowed_request_with_the_entry_and_its_line(policy: Path) -> None:
+    code, lines = explain(str(policy), "--origin", "https://a.example.org", "--method", "post")
+
+    assert code == 0
+    assert lines == [
+        "Request:  POST (not a preflight)",
+        "          Origin: https://a.example.org",
+        "Answer:   passed to the upstream; its status is kept and these headers are set on it",
+        "Origin:   allowed: 'https://a.example.org' matches the origins entry "
+        f"'https://*.example.org' ({policy}:6)",
+        "Headers:",
+        "          Access-Control-Allow-Origin: https://a.example.org",
+        "          Access-Control-Allow-Credentials: true",
+        "          Access-Control-Expose-Headers: X-Request-Id",
+        "          Vary: Origin (merged with the upstream's own Vary)",
+    ]
+
+
+def test_explains_why_a_lookalike_matches_nothing(policy: Path) -> None:
+    code, lines = explain(str(policy), "--origin", "https://example.org.evil.com", "--preflight")
+
+    assert code == 0
+    assert lines == [
+        "Request:  OPTIONS (preflight)",
+        "          Origin: https://example.org.evil.com",
+        "          Access-Control-Request-Method: GET",
+        "Answer:   403 Forbidden, answered at the edge (never reaches the upstream)",
+        "Origin:   not allowed: 'example.org.evil.com' is not a subdomain of 'example.org'",
+        f"          nearest entry: 'https://*.example.org' ({policy}:6)",
+        "Headers:",
+        "          (no Access-Control-* headers)",
+        "          Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    ]
+
+
+def test_explains_a_preflight_and_what_the_browser_will_refuse(policy: Path) -> None:
+    code, lines = explain(
+        str(policy),
+        "--origin",
+        "https://pr-7.preview.example.dev",
+        "--preflight",
+        "--method",
+        "PUT",
+        "--header",
+        "Authorization",
+        "--header",
+        "X-Token",
+    )
+
+    assert code == 0
+    assert lines[1:4] == [
+        "          Origin: https://pr-7.preview.example.dev",
+        "          Access-Control-Request-Method: PUT",
+        "          Access-Control-Request-Headers: Authorization, X-Token",
+    ]
+    assert lines[4] == "Answer:   204 No Content, answered at the edge (never reaches the upstream)"
+    assert lines[5].endswith(f"({policy}:8)")
+    assert "          Access-Control-Allow-Methods: GET, POST" in lines
+    assert "          Access-Control-Allow-Headers: Authorization" in lines
+    assert "          Access-Control-Expose-Headers: X-Request-Id" not in lines
+    assert lines[-2:] == [
+        "Browser:  the browser will refuse the PUT request: it is not in "
+        "Access-Control-Allow-Methods",
+        "Browser:  the browser will refuse the request unless these headers are "
+        "CORS-safelisted: X-Token",
+    ]
+
+
+def test_explains_that_the_server_may_choose_for_an_upper_case_origin(policy: Path) -> None:
+    code, lines = explain(str(policy), "--origin", "HTTPS://APP.EXAMPLE.COM", "--preflight")
+
+    assert code == 0
+    assert lines[4].startswith("Origin:   server's choice: 'HTTPS://APP.EXAMPLE.COM' is ")
+    assert "          Access-Control-Allow-Origin: HTTPS://APP.EXAMPLE.COM" in lines
+    assert lines[-1] == (
+        "Or:       403 at the edge, with no Access-Control-* headers (spec: the server may choose)"
+    )
+
+
+def test_explains_a_request_without_origin(policy: Path) -> None:
+    code, lines = explain(str(policy))
+
+    assert code == 0
+    assert lines[2] == "Origin:   not allowed: the request has no Origin header"
+
+
+def test_prints_the_verdict_as_json(policy: Path) -> None:
+    result = runner.invoke(
+        app, ["explain", str(policy), "--origin", "http://localhost:3000", "--json"]
+    )
+
+    data = json.loads(result.stdout)
+    assert data["answer"] == "upstream"
+    assert data["status"] is None
+    assert data["headers"] == {
+        "Access-Control-Allow-Origin": "http://localhost:3000",
+        "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Expose-Headers": "X-Request-Id",
+    }
+    assert data["origin"]["where"] == f"{policy}:4"
+    assert data["alternatives"] == []
+
+
+def test_an_invalid_policy_exits_1_with_the_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("version: 2\norigins: [https://a.example]\n")
+
+    result = runner.invoke(app, ["explain", str(path), "--origin", "https://a.example"])
+
+    assert result.exit_code == 1
+    assert f"{path}:1: entry '2': this corsgen reads policy files of version 1" in result.stderr
