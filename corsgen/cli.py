@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from corsgen import __version__
+from corsgen import __version__, term
 
 if TYPE_CHECKING:
     from corsgen.errors import PolicyError
@@ -55,6 +55,12 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _main(
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only problems and the output itself (for CI logs)."
+        ),
+    ] = False,
     version: Annotated[
         Optional[bool],  # noqa: UP045 - typer inspects the annotation at run time
         typer.Option(
@@ -65,11 +71,16 @@ def _main(
         ),
     ] = None,
 ) -> None:
-    """corsgen: CORS at the edge, from one policy file."""
+    """corsgen: CORS at the edge, from one policy file.
+
+    Colour is used on a terminal only, and never with NO_COLOR set.
+    """
+    term.set_quiet(quiet)
 
 
 def _report(error: PolicyError) -> None:
-    typer.echo(error.format(), err=True)
+    for problem in error.problems:
+        term.problem(problem.format(error.path))
     count = len(error.problems)
     typer.echo(f"corsgen: {error.path}: {count} problem{'s' if count != 1 else ''}.", err=True)
 
@@ -89,11 +100,11 @@ def _load_many(paths: list[Path], announce_valid: bool = False) -> list[Policy]:
         raise typer.Exit(EXIT_USAGE) from None
     if announce_valid:
         for path, policy in loaded.valid:
-            typer.echo(f"{path}: ok (policy {policy.name!r})")
+            term.success(f"{path}: ok (policy {policy.name!r})")
     for error in loaded.errors:
         _report(error)
     for conflict in loaded.conflicts:
-        typer.echo(conflict, err=True)
+        term.problem(conflict)
     if loaded.errors or loaded.conflicts:
         typer.echo("corsgen: nothing was written.", err=True)
         raise typer.Exit(EXIT_INVALID)
@@ -151,7 +162,7 @@ def render(
     policies = _load_many(policy_files)
     batch = render_all(policies, [t.value for t in dict.fromkeys(target)])
     for note in batch.notes:
-        typer.echo(f"corsgen: note: {note}", err=True)
+        term.note(f"corsgen: note: {note}")
     if out_dir is None:
         for index, (name, text) in enumerate(batch.files.items()):
             if index:
@@ -162,7 +173,7 @@ def render(
     from corsgen.output import write_files
 
     for path in write_files(batch.files, out_dir):
-        typer.echo(f"wrote {path}", err=True)
+        term.info(f"wrote {path}")
 
 
 @app.command()
@@ -203,7 +214,7 @@ def check(
     ]
     if reports:
         for report in reports:
-            typer.echo(report, nl=False)
+            term.diff(report)
         command = " ".join(
             ["corsgen render", *map(str, policy_files)]
             + [f"--target {t}" for t in targets]
@@ -214,7 +225,7 @@ def check(
             err=True,
         )
         raise typer.Exit(EXIT_INVALID)
-    typer.echo(f"{out_dir}: up to date ({', '.join(targets)})")
+    term.success(f"{out_dir}: up to date ({', '.join(targets)})")
 
 
 @app.command()
