@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -40,6 +41,8 @@ def test_the_wheel_installed_in_a_fresh_virtualenv_renders_the_example(tmp_path:
         capture_output=True,
         timeout=300,
     )
+    # Nothing may point the venv's Python back at a checkout.
+    clean_env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     policy = workdir / "predict-api.yaml"
@@ -48,6 +51,7 @@ def test_the_wheel_installed_in_a_fresh_virtualenv_renders_the_example(tmp_path:
     located = subprocess.run(
         [python, "-c", "import corsgen.render as r; print(r.template_root())"],
         cwd=workdir,
+        env=clean_env,
         capture_output=True,
         text=True,
         check=True,
@@ -60,6 +64,8 @@ def test_the_wheel_installed_in_a_fresh_virtualenv_renders_the_example(tmp_path:
         result = subprocess.run(
             [corsgen, "render", policy.name, "--target", target, "--out-dir", "out"],
             cwd=workdir,
+            env=clean_env,
+            env=clean_env,
             capture_output=True,
             text=True,
             timeout=60,
