@@ -65,7 +65,6 @@ def test_the_wheel_installed_in_a_fresh_virtualenv_renders_the_example(tmp_path:
             [corsgen, "render", policy.name, "--target", target, "--out-dir", "out"],
             cwd=workdir,
             env=clean_env,
-            env=clean_env,
             capture_output=True,
             text=True,
             timeout=60,
