@@ -456,6 +456,7 @@ class EdgeServer:
             )
         ports = [self.control_port] + [s.port for s in new_sites.values()]
         self._wait_for_generation(generation, RELOAD_TIMEOUT, ports)
+        self._wait_for_old_workers()
         self.generation = generation
         self.sites = new_sites
         self._remove_unused_site_dirs(new_sites)
@@ -531,6 +532,9 @@ class EdgeServer:
                     raise EdgeServerError(f"{self.target} container exited\n{self.logs()}")
                 time.sleep(POLL_INTERVAL)
 
+    def _wait_for_old_workers(self) -> None:
+        """After a reload: return once no worker of the old generation can take a request."""
+
     def _container_running(self) -> bool:
         assert self.container is not None
         self.container.reload()
@@ -565,6 +569,24 @@ class NginxServer(EdgeServer):
 
     def reload_command(self) -> list[str]:
         return ["nginx", "-c", f"{MOUNT}/nginx.conf", "-s", "reload"]
+
+    def _wait_for_old_workers(self) -> None:
+        # On reload the master starts new workers, then tells the old ones to quit; an
+        # old worker that has not yet read that signal still accepts connections (on a
+        # busy machine, after the new generation already answered) and serves the old
+        # config. Once it has, its title reads "worker process is shutting down" and its
+        # listening sockets are closed, so wait until one plain worker is left
+        # (worker_processes 1).
+        titles = "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done"
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        for _ in range(MAX_POLLS):
+            _, output = self.exec(["sh", "-c", titles])
+            workers = [
+                line for line in output.splitlines() if line.strip() == "nginx: worker process"
+            ]
+            if len(workers) <= 1 or time.monotonic() > deadline:
+                return
+            time.sleep(POLL_INTERVAL)
 
     def render_main_config(self, generation: int, sites: list[Site]) -> str:
         stub = f"http://127.0.0.1:{self.stub_port}"
