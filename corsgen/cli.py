@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from corsgen import __version__, term
+from corsgen.cli_args import EXIT_INVALID, EXIT_USAGE, PolicyPaths
 
 if TYPE_CHECKING:
-    from corsgen.errors import PolicyError
     from corsgen.policy import Policy
 
 app = typer.Typer(
@@ -29,9 +29,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-EXIT_INVALID = 1
-EXIT_USAGE = 2
 
 
 class Target(str, Enum):
@@ -78,13 +75,6 @@ def _main(
     term.set_quiet(quiet)
 
 
-def _report(error: PolicyError) -> None:
-    for problem in error.problems:
-        term.problem(problem.format(error.path))
-    count = len(error.problems)
-    typer.echo(f"corsgen: {error.path}: {count} problem{'s' if count != 1 else ''}.", err=True)
-
-
 def _load_many(paths: list[Path], announce_valid: bool = False) -> list[Policy]:
     """Every policy named by ``paths`` (files or directories), or exit 1 after all problems."""
     from corsgen.batch import NoPoliciesError, collect, load_all
@@ -102,7 +92,7 @@ def _load_many(paths: list[Path], announce_valid: bool = False) -> list[Policy]:
         for path, policy in loaded.valid:
             term.success(f"{path}: ok (policy {policy.name!r})")
     for error in loaded.errors:
-        _report(error)
+        term.report(error)
     for conflict in loaded.conflicts:
         term.problem(conflict)
     if loaded.errors or loaded.conflicts:
@@ -116,15 +106,6 @@ def _placement(name: str) -> str:
     return PLACEMENT[suffix]
 
 
-PolicyPaths = Annotated[
-    list[Path],
-    typer.Argument(
-        help="Policy files (YAML), or directories of them (*.yaml, *.yml).",
-        exists=True,
-        readable=True,
-        show_default=False,
-    ),
-]
 TargetsOption = Annotated[
     list[Target],
     typer.Option(

@@ -5,24 +5,17 @@ Heavy modules are imported inside the command so ``corsgen --version`` stays fas
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from corsgen.cli_args import PolicyPaths
 
 EXIT_WARNINGS = 1
 
 
 def lint(
-    policy_files: Annotated[
-        list[Path],
-        typer.Argument(
-            help="Policy files (YAML), or directories of them (*.yaml, *.yml).",
-            exists=True,
-            readable=True,
-            show_default=False,
-        ),
-    ],
+    policy_files: PolicyPaths,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when there is any warning (for CI).")
     ] = False,

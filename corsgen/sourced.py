@@ -13,13 +13,12 @@ from typing import Any
 
 import typer
 
+from corsgen import term
+from corsgen.cli_args import EXIT_INVALID, EXIT_USAGE
 from corsgen.errors import PolicyError
 from corsgen.load import Document, load_file
 from corsgen.origins import OriginSyntaxError, parse_origin
 from corsgen.policy import Policy, policy_from_document
-
-EXIT_INVALID = 1
-EXIT_USAGE = 2
 
 
 def normalised_origin(raw: str) -> str | None:
@@ -94,12 +93,7 @@ def load_sourced(path: Path) -> Sourced:
         document = load_file(path)
         policy = policy_from_document(document)
     except PolicyError as exc:
-        typer.echo(exc.format(), err=True)
-        count = len(exc.problems)
-        typer.echo(f"corsgen: {path}: {count} problem{'s' if count != 1 else ''}.", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except UnicodeDecodeError as exc:
-        typer.echo(f"corsgen: {path}: the file is not UTF-8 text ({exc.reason})", err=True)
+        term.report(exc)
         raise typer.Exit(EXIT_INVALID) from None
     except OSError as exc:
         typer.echo(f"corsgen: cannot read {path}: {exc.strerror}", err=True)

@@ -13,6 +13,8 @@ from typing import TextIO
 
 import typer
 
+from corsgen.errors import PolicyError
+
 _quiet = False
 
 
@@ -50,6 +52,14 @@ def success(text: str) -> None:
 def problem(text: str) -> None:
     """A problem line (``file:line: entry 'x': ...``): always printed, in red on a terminal."""
     _echo(text, err=True, fg="red")
+
+
+def report(error: PolicyError) -> None:
+    """Every problem of an invalid policy file, then how many there were."""
+    for item in error.problems:
+        problem(item.format(error.path))
+    count = len(error.problems)
+    typer.echo(f"corsgen: {error.path}: {count} problem{'s' if count != 1 else ''}.", err=True)
 
 
 def note(text: str) -> None:
