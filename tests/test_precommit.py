@@ -5,6 +5,9 @@ pip-installs it into a virtualenv of its own (dependencies from PyPI). So that t
 sees the working tree as it is, committed or not, the files a build needs are copied
 into a temporary git repository and committed there; git never runs in the checkout.
 
+`pre-commit try-repo`, which cannot pass `args`, is run on a repository laid out as the
+hooks' default `args` expect (docs/ci.md).
+
 Slow-ish (the first run builds the hook's virtualenv, about a minute); it runs in CI.
 """
 
@@ -103,16 +106,20 @@ def user_repo(root: Path, hook_repo: tuple[Path, str], hooks: str) -> Path:
     return repo
 
 
-def run_hooks(repo: Path, home: Path) -> subprocess.CompletedProcess:
+def run_pre_commit(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("PRE_COMMIT")
     }
     environment.update(PRE_COMMIT_HOME=str(home), PIP_DISABLE_PIP_VERSION_CHECK="1")
     return subprocess.run(
-        [pre_commit(), "run", "--all-files", "--color", "never"],
+        [pre_commit(), *args, "--color", "never"],
         cwd=repo, env=environment, capture_output=True, text=True,
         timeout=INSTALL_TIMEOUT + RUN_TIMEOUT,
     )
+
+
+def run_hooks(repo: Path, home: Path) -> subprocess.CompletedProcess:
+    return run_pre_commit(repo, home, "run", "--all-files")
 
 
 CHECK_HOOK = (
@@ -134,7 +141,8 @@ def test_corsgen_check_hook_passes_when_the_snippets_are_current_and_fails_after
 
     # A hand edit of a snippet: the hook fails and shows the diff and the fix.
     location = repo / "deploy" / "nginx" / "shop-api.location.conf"
-    location.write_text(location.read_text().replace(" always;", ";", 1))
+    drifted = "add_header Access-Control-Allow-Origin $corsgen_shop_api_allow_origin"
+    location.write_text(location.read_text().replace(f"{drifted} always;", f"{drifted};"))
     git(repo, "add", "--all")  # pre-commit stashes unstaged changes; stage the edit
     result = run_hooks(repo, pre_commit_home)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -161,7 +169,9 @@ def test_corsgen_check_hook_passes_when_the_snippets_are_current_and_fails_after
     git(repo, "add", "--all")
     result = run_hooks(repo, pre_commit_home)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert '+    preflight "Content-Type, X-Trace";' in result.stdout
+    assert (
+        '+    set $corsgen_shop_api_allow_headers "Content-Type, X-Trace";' in result.stdout
+    )
 
 
 def test_corsgen_check_hook_reports_an_invalid_policy(tmp_path, hook_repo, pre_commit_home):
@@ -192,3 +202,90 @@ def test_corsgen_lint_hook_runs_corsgen_lint_on_the_policies_in_args(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "corsgen lint (CORS policy warnings)" in result.stdout
     assert "Passed" in result.stdout
+
+
+# `pre-commit try-repo` cannot pass `args`: it runs the hooks with the defaults of
+# .pre-commit-hooks.yaml, the conventional layout of docs/ci.md — the policies in cors/,
+# their nginx and Apache snippets in cors/generated/. try-repo installs the hook into a
+# throwaway store of its own (PRE_COMMIT_HOME is not used), so every call below builds
+# the hook's virtualenv again; pip's cache keeps that to seconds once warm.
+CONVENTIONAL_OUT = Path("cors", "generated")
+
+
+def conventional_repo(root: Path) -> Path:
+    """A repository laid out as the hooks' defaults expect, with no pre-commit config."""
+    repo = root / "infra"
+    (repo / CONVENTIONAL_OUT).mkdir(parents=True)
+    policy_path = repo / "cors" / "shop-api.yaml"
+    policy_path.write_text(POLICY)
+    for target in ("nginx", "apache"):
+        for name, text in render(load_policy(policy_path), target).files.items():
+            (repo / CONVENTIONAL_OUT / name).write_text(text)
+    git(repo, "init", "--quiet")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "policy and snippets, conventional layout")
+    return repo
+
+
+def try_repo(repo: Path, hook_repo: tuple[Path, str], home: Path, hook: str):
+    source, _ = hook_repo
+    return run_pre_commit(repo, home, "try-repo", str(source), hook, "--all-files", "--verbose")
+
+
+def test_try_repo_corsgen_check_passes_on_the_conventional_layout_and_fails_after_an_edit(
+    tmp_path, hook_repo, pre_commit_home
+):
+    repo = conventional_repo(tmp_path)
+
+    # Current: green, and both targets were checked in cors/generated/.
+    result = try_repo(repo, hook_repo, pre_commit_home, "corsgen-check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "corsgen check (committed CORS snippets match the policy)" in result.stdout
+    assert "Passed" in result.stdout
+    assert "cors/generated: up to date (nginx, apache)" in result.stdout
+
+    # A hand edit of the nginx and of the Apache snippet: red, with both diffs and the fix.
+    location = repo / CONVENTIONAL_OUT / "shop-api.location.conf"
+    drifted = "add_header Access-Control-Allow-Origin $corsgen_shop_api_allow_origin"
+    location.write_text(location.read_text().replace(f"{drifted} always;", f"{drifted};"))
+    apache = repo / CONVENTIONAL_OUT / "shop-api.conf"
+    header = "Access-Control-Allow-Origin"
+    apache.write_text(
+        apache.read_text().replace(f"Header always set {header}", f"Header set {header}")
+    )
+    git(repo, "add", "--all")
+    result = try_repo(repo, hook_repo, pre_commit_home, "corsgen-check")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Failed" in result.stdout
+    assert f"-{drifted};" in result.stdout
+    assert f"+{drifted} always;" in result.stdout
+    assert f"-Header set {header}" in result.stdout
+    assert f"+Header always set {header}" in result.stdout
+    assert (
+        "corsgen: 2 file(s) in cors/generated are not current; run: corsgen render cors "
+        "--target nginx --target apache --out-dir cors/generated" in result.stdout
+    )
+
+
+def test_try_repo_corsgen_lint_lints_the_conventional_policy_folder(
+    tmp_path, hook_repo, pre_commit_home
+):
+    repo = conventional_repo(tmp_path)
+
+    # Valid policies: green; --verbose shows that cors/ was linted.
+    result = try_repo(repo, hook_repo, pre_commit_home, "corsgen-lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "corsgen lint (CORS policy warnings)" in result.stdout
+    assert "Passed" in result.stdout
+    assert "cors/shop-api.yaml: no warnings" in result.stdout
+
+    # An invalid policy in cors/: red, with the file and line.
+    policy = repo / "cors" / "shop-api.yaml"
+    policy.write_text(policy.read_text().replace("https://shop.example.com", "https://shop/x"))
+    git(repo, "add", "--all")
+    result = try_repo(repo, hook_repo, pre_commit_home, "corsgen-lint")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Failed" in result.stdout
+    assert (
+        "cors/shop-api.yaml:4: entry 'https://shop/x': has a path after the host" in result.stdout
+    )
