@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 from corsgen import __version__
 from corsgen.nginx_hash import HashHint, map_hash_hint
+from corsgen.pcre_trie import trie_regexes
 from corsgen.policy import Policy
 
 # Every response header of the CORS protocol: removed from upstream responses so the
@@ -93,14 +95,17 @@ def exact_origins(policy: Policy) -> list[str]:
 def pattern_regex(origin) -> str:
     """An anchored regex for a ``*.`` or ``:*`` entry, labels as the spec defines them."""
     host = re.escape(origin.host)
-    subdomains = WILDCARD_LABELS if origin.any_subdomain else ""
+    return f"^{origin.scheme}://{_subdomain_regex(origin)}{host}{_port_regex(origin)}$"
+
+
+def _subdomain_regex(origin) -> str:
+    return WILDCARD_LABELS if origin.any_subdomain else ""
+
+
+def _port_regex(origin) -> str:
     if origin.any_port:
-        port = "(?::[0-9]+)?"
-    elif origin.port is not None:
-        port = f":{origin.port}"
-    else:
-        port = ""
-    return f"^{origin.scheme}://{subdomains}{host}{port}$"
+        return "(?::[0-9]+)?"
+    return "" if origin.port is None else f":{origin.port}"
 
 
 # --- nginx ------------------------------------------------------------------------------
@@ -182,26 +187,35 @@ class ApacheContext:
     origin_regexes: list[str]
 
 
-# PCRE limits the compiled size of one pattern (64 KiB by default), so long lists of
-# exact origins are split over several SetEnvIf lines.
-APACHE_ORIGINS_PER_REGEX = 200
+def apache_origin_regexes(policy: Policy) -> tuple[list[str], list[str]]:
+    """The anchored regexes of the exact origins, and of the wildcard entries.
+
+    Each list is a few trie-shaped regexes (see corsgen/pcre_trie.py), not one regex per
+    entry: wildcard entries are grouped by scheme and port, their hosts in one trie.
+    """
+    exact = [f"^(?:{body})$" for body, _ in trie_regexes(exact_origins(policy))]
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for origin in policy.origins:
+        if origin.kind == "pattern":
+            key = (origin.scheme, _subdomain_regex(origin), _port_regex(origin))
+            groups[key].append(origin.host)
+    wildcards = [
+        f"^{scheme}://{subdomains}(?:{body}){port}$"
+        for (scheme, subdomains, port), hosts in sorted(groups.items())
+        for body, _ in trie_regexes(hosts)
+    ]
+    return exact, wildcards
 
 
 def apache_context(policy: Policy) -> ApacheContext:
-    exact = exact_origins(policy)
-    chunk = APACHE_ORIGINS_PER_REGEX
-    regexes = [pattern_regex(o) for o in policy.origins if o.kind == "pattern"]
-    regexes += [_anchored(regex) for regex in policy.origin_regex]
+    exact, wildcards = apache_origin_regexes(policy)
     return ApacheContext(
         banner=banner(policy),
         common=common_values(policy),
         env="CORSGEN_" + policy.name.replace("-", "_").upper(),
         name=policy.name,
-        exact_origin_regexes=[
-            "^(?:" + "|".join(re.escape(origin) for origin in exact[start : start + chunk]) + ")$"
-            for start in range(0, len(exact), chunk)
-        ],
-        origin_regexes=regexes,
+        exact_origin_regexes=exact,
+        origin_regexes=wildcards + [_anchored(regex) for regex in policy.origin_regex],
     )
 
 

@@ -131,7 +131,8 @@ def test_check_passes_when_the_committed_files_are_current(tmp_path):
 def test_check_fails_with_a_diff_when_a_file_drifted_or_is_missing(tmp_path):
     run("render", str(EXAMPLE), "--target", "nginx", "--out-dir", str(tmp_path))
     location = tmp_path / "predict-api.location.conf"
-    location.write_text(location.read_text().replace(" always;", ";", 1))
+    drifted = "add_header Access-Control-Allow-Origin $corsgen_predict_api_allow_origin"
+    location.write_text(location.read_text().replace(f"{drifted} always;", f"{drifted};"))
     (tmp_path / "predict-api.http.conf").unlink()
     result = run("check", str(EXAMPLE), "--target", "nginx", "--out-dir", str(tmp_path))
     assert result.exit_code == 1

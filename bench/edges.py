@@ -1,0 +1,335 @@
+"""The servers the benchmark drives: nginx, Apache and uvicorn, each on 127.0.0.1 only.
+
+Every server is started from Debian's packages (uvicorn from pip) with a config written
+into the benchmark's private directory, runs in the foreground of a process this module
+started, and is stopped by that process's pid — never by name. One nginx and one Apache
+serve every case at once, each case on a port of its own, so that cases can be
+interleaved without restarting anything.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+# The upstream content every case serves: a small static file, so that the edge itself,
+# not an application behind it, is what the measurement sees.
+PAYLOAD = b'{"ok":true}\n'
+PAYLOAD_PATH = "/api/ok.json"
+
+START_TIMEOUT = 120.0  # nginx builds a 100 000-entry hash and Apache compiles many regexes
+STOP_TIMEOUT = 15.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid``, its threads and its direct children (workers), in seconds.
+
+    /proc/PID/task/TID/schedstat counts nanoseconds on the CPU per thread, a hundred
+    thousand times finer than the clock ticks of /proc/PID/stat.
+    """
+    total = 0
+    for process in _process_tree(pid):
+        for schedstat in Path(f"/proc/{process}/task").glob("*/schedstat"):
+            try:
+                total += int(schedstat.read_text().split()[0])
+            except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+                continue  # a thread that ended meanwhile
+    return total / 1e9
+
+
+def _process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+        if parent == pid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+@dataclass
+class Site:
+    """One case's server block / VirtualHost: its port and the config text inside it."""
+
+    name: str
+    port: int
+    http_text: str = ""  # nginx: text inside http { } (the policy's map blocks)
+    body: str = ""  # nginx: inside location { }; Apache: inside <VirtualHost>
+
+
+@dataclass
+class Server:
+    """A server process this benchmark started (stopped by pid in :meth:`stop`)."""
+
+    name: str
+    root: Path
+    command: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    probe_port: int = 0
+    cpu_list: str | None = None
+    env: dict[str, str] | None = None
+
+    def start(self) -> None:
+        command = self.command
+        if self.cpu_list is not None:
+            command = ["taskset", "-c", self.cpu_list, *command]
+        log = open(self.root / f"{self.name}.stderr.log", "wb")  # noqa: SIM115 - owned by the child
+        env = None if self.env is None else {**os.environ, **self.env}
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=env)
+        log.close()
+        wait_until_listening(self.probe_port, START_TIMEOUT, self)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_TIMEOUT)
+        self.process = None
+
+    def log_tail(self) -> str:
+        text = ""
+        for path in sorted(self.root.glob("*.log")):
+            text += f"--- {path.name}\n" + path.read_text(errors="replace")[-1500:]
+        return text
+
+
+def wait_until_listening(port: int, timeout: float, server: Server) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise RuntimeError(f"{server.name} exited at start:\n{server.log_tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{server.name} did not listen on {port} within {timeout}s")
+
+
+def check(command: Sequence[str]) -> None:
+    result = subprocess.run(list(command), capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+
+
+# --- nginx ---------------------------------------------------------------------------------
+
+
+def nginx_server(
+    root: Path,
+    sites: list[Site],
+    http_extra: str,
+    cpu_list: str | None,
+    main_extra: str = "",
+    name: str = "nginx",
+) -> Server:
+    """One nginx master with one worker (the other core runs wrk), a server per site."""
+    for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
+    servers = []
+    for site in sites:
+        include = root / f"{name}-{site.name}.http.conf"
+        include.write_text(site.http_text, encoding="utf-8")
+        location = root / f"{name}-{site.name}.location.conf"
+        location.write_text(site.body, encoding="utf-8")
+        servers.append(
+            f"    include {include};\n"
+            f"    server {{\n"
+            f"        listen 127.0.0.1:{site.port};\n"
+            f"        location /api/ {{\n"
+            f"            include {location};\n"
+            f"            root {root}/www;\n"
+            f"        }}\n"
+            f"    }}\n"
+        )
+    config = root / f"{name}.conf"
+    config.write_text(
+        f"""# corsgen benchmark: every case is a server {{ }} of its own
+daemon off;
+worker_processes 1;
+pid {root}/{name}.pid;
+error_log {root}/{name}.error.log warn;
+{main_extra}
+user root root;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    access_log off;
+    default_type application/json;
+    # Connections stay open for the whole wrk run: the measurement is of requests.
+    keepalive_requests 1000000;
+    client_body_temp_path {root}/temp/client_body;
+    proxy_temp_path {root}/temp/proxy;
+    fastcgi_temp_path {root}/temp/fastcgi;
+    uwsgi_temp_path {root}/temp/uwsgi;
+    scgi_temp_path {root}/temp/scgi;
+{http_extra}
+{"".join(servers)}}}
+""",
+        encoding="utf-8",
+    )
+    base = [NGINX, "-p", str(root), "-c", str(config), "-e", str(root / f"{name}.error.log")]
+    check([*base, "-t", "-q"])
+    return Server(name, root, base, probe_port=sites[0].port, cpu_list=cpu_list)
+
+
+def nginx_version() -> str:
+    result = subprocess.run([NGINX, "-v"], capture_output=True, text=True, timeout=30)
+    return result.stderr.strip().removeprefix("nginx version: ")
+
+
+# --- Apache --------------------------------------------------------------------------------
+
+APACHE_LOADED = ("mpm_event", "authz_core", "mime", "headers", "setenvif", "rewrite")
+
+
+def apache_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server:
+    """One Apache child process (mpm_event, 64 threads), a VirtualHost per site."""
+    (root / "run").mkdir(exist_ok=True)
+    modules = "\n".join(
+        f"LoadModule {module}_module {APACHE_MODULES}/mod_{module}.so" for module in APACHE_LOADED
+    )
+    listens = "".join(f"Listen 127.0.0.1:{site.port}\n" for site in sites)
+    hosts = "".join(
+        f"<VirtualHost 127.0.0.1:{site.port}>\n"
+        f"    DocumentRoot {root}/www\n"
+        f"{site.body}\n"
+        f"</VirtualHost>\n"
+        for site in sites
+    )
+    config = root / "apache2.conf"
+    config.write_text(
+        f"""# corsgen benchmark: every case is a VirtualHost of its own
+ServerRoot {root}
+DefaultRuntimeDir {root}/run
+PidFile {root}/apache2.pid
+Mutex file:{root}/run default
+ErrorLog {root}/apache.error.log
+LogLevel warn
+ServerName 127.0.0.1
+User www-data
+Group www-data
+{modules}
+TypesConfig /etc/mime.types
+# One child with enough threads for wrk's 32 connections, as nginx has one worker.
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 64
+ThreadLimit 64
+MaxRequestWorkers 64
+MinSpareThreads 1
+MaxSpareThreads 64
+KeepAlive On
+MaxKeepAliveRequests 0
+<Directory {root}/www>
+    Require all granted
+</Directory>
+{listens}{hosts}""",
+        encoding="utf-8",
+    )
+    command = [APACHE, "-f", str(config)]
+    check([*command, "-t"])
+    return Server(
+        "apache", root, [*command, "-DFOREGROUND"], probe_port=sites[0].port, cpu_list=cpu_list
+    )
+
+
+def apache_version() -> str:
+    result = subprocess.run([APACHE, "-v"], capture_output=True, text=True, timeout=30)
+    first = result.stdout.splitlines()[0] if result.stdout else "unknown"
+    return first.removeprefix("Server version: ").strip()
+
+
+# --- uvicorn -------------------------------------------------------------------------------
+
+
+def uvicorn_server(root: Path, port: int, policy_file: Path, cpu_list: str | None) -> Server:
+    """The in-app anchor: FastAPI + Starlette's CORSMiddleware, one uvicorn worker."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(Path(__file__).resolve().parent),
+        "anchor_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    return Server(
+        "uvicorn",
+        root,
+        command,
+        probe_port=port,
+        cpu_list=cpu_list,
+        env={"CORSGEN_BENCH_POLICY": str(policy_file)},
+    )
+
+
+def python_package_version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# --- one request, to check a case before measuring it ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+
+
+def ask(port: int, method: str, headers: dict[str, str]) -> Answer:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, PAYLOAD_PATH, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()})
+    finally:
+        connection.close()
