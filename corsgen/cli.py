@@ -96,7 +96,8 @@ def _load_many(paths: list[Path], announce_valid: bool = False) -> list[Policy]:
     for conflict in loaded.conflicts:
         term.problem(conflict)
     if loaded.errors or loaded.conflicts:
-        typer.echo("corsgen: nothing was written.", err=True)
+        if not announce_valid:  # validate never writes; render and check say so
+            typer.echo("corsgen: nothing was written.", err=True)
         raise typer.Exit(EXIT_INVALID)
     return loaded.policies
 
