@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from corsgen import __version__
 from corsgen.nginx_hash import HashHint, map_hash_hint
+from corsgen.origins import OriginPattern, check_origin_regex
 from corsgen.pcre_trie import trie_regexes
 from corsgen.policy import Policy
 
@@ -92,17 +93,17 @@ def exact_origins(policy: Policy) -> list[str]:
     return [origin.text for origin in policy.origins if origin.kind in ("exact", "null")]
 
 
-def pattern_regex(origin) -> str:
+def pattern_regex(origin: OriginPattern) -> str:
     """An anchored regex for a ``*.`` or ``:*`` entry, labels as the spec defines them."""
     host = re.escape(origin.host)
     return f"^{origin.scheme}://{_subdomain_regex(origin)}{host}{_port_regex(origin)}$"
 
 
-def _subdomain_regex(origin) -> str:
+def _subdomain_regex(origin: OriginPattern) -> str:
     return WILDCARD_LABELS if origin.any_subdomain else ""
 
 
-def _port_regex(origin) -> str:
+def _port_regex(origin: OriginPattern) -> str:
     if origin.any_port:
         return "(?::[0-9]+)?"
     return "" if origin.port is None else f":{origin.port}"
@@ -142,7 +143,7 @@ def nginx_variable_prefix(name: str) -> str:
     return prefix + base
 
 
-def nginx_host_key(origin, with_port: bool) -> str:
+def nginx_host_key(origin: OriginPattern, with_port: bool) -> str:
     """The key of a ``hostnames`` map entry for a wildcard entry.
 
     nginx's ``hostnames`` maps match ``*.example.org`` against one or more leading
@@ -167,7 +168,7 @@ def nginx_context(policy: Policy) -> NginxContext:
         common=common_values(policy),
         var=nginx_variable_prefix(policy.name),
         exact_origins=exact,
-        origin_regexes=[_anchored(regex) for regex in policy.origin_regex],
+        origin_regexes=[check_origin_regex(regex) for regex in policy.origin_regex],
         host_port_keys=host_port_keys,
         host_keys=host_keys,
         hash_hint=map_hash_hint([exact], [host_port_keys, host_keys]),
@@ -215,11 +216,5 @@ def apache_context(policy: Policy) -> ApacheContext:
         env="CORSGEN_" + policy.name.replace("-", "_").upper(),
         name=policy.name,
         exact_origin_regexes=exact,
-        origin_regexes=wildcards + [_anchored(regex) for regex in policy.origin_regex],
+        origin_regexes=wildcards + [check_origin_regex(regex) for regex in policy.origin_regex],
     )
-
-
-def _anchored(regex: str) -> str:
-    from corsgen.origins import check_origin_regex
-
-    return check_origin_regex(regex)
