@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,10 @@ def template_root() -> Path:
     return Path(__file__).parent.parent / "templates"
 
 
+@cache
 def environment(target: str) -> jinja2.Environment:
+    # One per target and process: a folder of policies renders without re-parsing the
+    # templates for each policy.
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_root() / target),
         undefined=jinja2.StrictUndefined,
