@@ -45,8 +45,22 @@ CORS_MIDDLEWARE_MODULES = ("fastapi.middleware.cors", "starlette.middleware.cors
 # Calls that change a list in place: a list bound to a name and changed later is not
 # the literal it was bound to.
 _MUTATING_METHODS = frozenset(
-    {"append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
-     "add", "discard", "update", "__setitem__", "__delitem__", "__iadd__"}
+    {
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "clear",
+        "sort",
+        "reverse",
+        "add",
+        "discard",
+        "update",
+        "__setitem__",
+        "__delitem__",
+        "__iadd__",
+    }
 )
 # Values written unquoted in the policy; everything else is written as a JSON string,
 # which is also a valid YAML double-quoted scalar.
@@ -308,8 +322,14 @@ def _middleware_class(call: ast.Call) -> ast.expr:
 
 
 _NESTED_SCOPES = (
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
-    ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
 )
 
 
@@ -354,7 +374,8 @@ class _Translator:
     def read_keywords(self) -> None:
         if len(self.call.args) > 1:
             self.problem(
-                self.call.lineno, None,
+                self.call.lineno,
+                None,
                 "settings passed by position; pass them by keyword (allow_origins=...)",
             )
         for keyword in self.call.keywords:
@@ -362,22 +383,22 @@ class _Translator:
                 continue  # add_middleware(middleware_class=CORSMiddleware, ...)
             if keyword.arg is None:
                 self.problem(
-                    keyword.value.lineno, None,
+                    keyword.value.lineno,
+                    None,
                     f"**{_snippet(keyword.value)} is expanded at run time; "
                     "write the settings as keywords with literal values",
                 )
                 continue
             if keyword.arg not in STARLETTE_DEFAULTS:
-                self.problem(
-                    keyword.value.lineno, keyword.arg, "is not a CORSMiddleware setting"
-                )
+                self.problem(keyword.value.lineno, keyword.arg, "is not a CORSMiddleware setting")
                 continue
             try:
                 self.values[keyword.arg] = self.module.literal(keyword.value)
             except _NotLiteral as exc:
                 self.failed.add(keyword.arg)
                 self.problem(
-                    keyword.value.lineno, keyword.arg,
+                    keyword.value.lineno,
+                    keyword.arg,
                     f"{_snippet(exc.node)} {exc.reason}: corsgen init reads only literal "
                     "values and names bound to them in this module; write this setting "
                     "into the policy by hand",
@@ -398,9 +419,10 @@ class _Translator:
             return None
         if isinstance(value.value, str):
             self.problem(
-                value.line, setting,
+                value.line,
+                setting,
                 f"is the string {value.value!r}, not a list: Starlette would test it "
-                "character by character; write a list such as [\"...\"]",
+                'character by character; write a list such as ["..."]',
             )
             return None
         if not isinstance(value.value, list) or not all(
@@ -435,7 +457,8 @@ class _Translator:
         if "*" in origins.value:
             if credentials:
                 self.problem(
-                    origins.line, "allow_origins",
+                    origins.line,
+                    "allow_origins",
                     "'*' with allow_credentials=True: Starlette then echoes every "
                     "request's Origin with Access-Control-Allow-Credentials: true, so any "
                     "site can act as the signed-in user. corsgen refuses this; list the "
@@ -454,7 +477,8 @@ class _Translator:
         for entry, line in zip(origins.value, origins.item_lines, strict=True):
             if "*" in entry:
                 self.problem(
-                    line, "allow_origins",
+                    line,
+                    "allow_origins",
                     f"{entry!r}: Starlette compares allow_origins as plain strings, so "
                     "this entry never matched any Origin; in a corsgen policy it would "
                     "allow every matching origin. If that is what you want, write it into "
@@ -477,21 +501,25 @@ class _Translator:
         if regex is not None:
             regex_setting = _Setting(
                 [regex],
-                ["allow_origin_regex: matched against the whole Origin, as Starlette's "
-                 "fullmatch does."],
+                [
+                    "allow_origin_regex: matched against the whole Origin, as Starlette's "
+                    "fullmatch does."
+                ],
                 regex_value.line,
                 (regex_value.line,),
             )
         if not entries and not origins.item_lines and regex_setting is None:
             self.problem(
-                origins.line, "allow_origins",
+                origins.line,
+                "allow_origins",
                 "is empty and there is no allow_origin_regex: this middleware allows no "
                 "origin, so there is no CORS policy to move to the edge",
             )
             return None, None
         if not entries and not origins.item_lines:
             self.problem(
-                origins.line, "allow_origins",
+                origins.line,
+                "allow_origins",
                 "is empty: a corsgen policy needs at least one entry in origins besides "
                 "origin_regex; add your main front-end's origin to allow_origins (or to "
                 "the policy by hand)",
@@ -589,8 +617,10 @@ class _Translator:
                 settings[key] = _Setting(value, [], read.line)
         settings["block_disallowed_origins"] = _Setting(
             False,
-            ["Like Starlette: requests from other origins reach the application, without "
-             "CORS headers."],
+            [
+                "Like Starlette: requests from other origins reach the application, without "
+                "CORS headers."
+            ],
         )
         return {key: setting for key, setting in settings.items() if setting is not None}
 
@@ -681,21 +711,27 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
     if not calls:
         raise TranslationError(
             source_path,
-            [Untranslatable(
-                None, None,
-                "no app.add_middleware(CORSMiddleware, ...) or Middleware(CORSMiddleware, "
-                "...) found",
-            )],
+            [
+                Untranslatable(
+                    None,
+                    None,
+                    "no app.add_middleware(CORSMiddleware, ...) or Middleware(CORSMiddleware, "
+                    "...) found",
+                )
+            ],
         )
     if len(calls) > 1:
         lines = ", ".join(str(call.lineno) for call in calls)
         raise TranslationError(
             source_path,
-            [Untranslatable(
-                calls[1].lineno, None,
-                f"CORSMiddleware is configured {len(calls)} times (lines {lines}); "
-                "corsgen init translates one: write one policy per application",
-            )],
+            [
+                Untranslatable(
+                    calls[1].lineno,
+                    None,
+                    f"CORSMiddleware is configured {len(calls)} times (lines {lines}); "
+                    "corsgen init translates one: write one policy per application",
+                )
+            ],
         )
     call = calls[0]
     translator = _Translator(module, call)

@@ -129,9 +129,7 @@ def _write(path: Path, text: str) -> None:
 def init_command(
     path: Annotated[
         Path,
-        typer.Argument(
-            help="Where to write the policy.", dir_okay=False, show_default=True
-        ),
+        typer.Argument(help="Where to write the policy.", dir_okay=False, show_default=True),
     ] = DEFAULT_PATH,
     from_fastapi: Annotated[
         Optional[Path],  # noqa: UP045 - typer inspects the annotation at run time
@@ -193,10 +191,12 @@ def init_command(
             )
             raise typer.Exit(EXIT_UNTRANSLATABLE) from None
         text = translation.text
-        notes = [*translation.notes,
-                 f"the CORSMiddleware at {from_fastapi}:{translation.line} may stay: the "
-                 "snippets answer preflights at the edge and hide the application's own "
-                 "CORS headers (see docs/migrating-from-fastapi.md)"]
+        notes = [
+            *translation.notes,
+            f"the CORSMiddleware at {from_fastapi}:{translation.line} may stay: the "
+            "snippets answer preflights at the edge and hide the application's own "
+            "CORS headers (see docs/migrating-from-fastapi.md)",
+        ]
     for note in notes:
         typer.echo(f"corsgen: note: {note}", err=True)
     try:

@@ -89,8 +89,9 @@ def load_file(path: Path) -> Document:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         problem = Problem(
-            None, None, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-            "save it as UTF-8",
+            None,
+            None,
+            f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8",
         )
         raise PolicyError(path, [problem]) from None
     return load_text(text, path)

@@ -36,7 +36,12 @@ def anchors(page: Path) -> set[str]:
 
 def test_the_docs_pages_are_found():
     assert {page.name for page in DOCS} >= {
-        "policy.md", "nginx.md", "apache.md", "decisions.md", "troubleshooting.md", "ci.md",
+        "policy.md",
+        "nginx.md",
+        "apache.md",
+        "decisions.md",
+        "troubleshooting.md",
+        "ci.md",
         "migrating-from-fastapi.md",
     }
 

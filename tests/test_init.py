@@ -122,9 +122,7 @@ def test_the_starter_policy_shows_every_key_with_a_comment_above_it(tmp_path):
             assert lines[index - 1].startswith("#"), f"{key} has no comment above it"
 
 
-def test_init_writes_cors_policy_yaml_in_the_current_directory_by_default(
-    tmp_path, monkeypatch
-):
+def test_init_writes_cors_policy_yaml_in_the_current_directory_by_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("init")
     assert result.exit_code == 0, result.output
@@ -300,7 +298,11 @@ def test_listed_headers_come_first_and_the_safelisted_ones_are_added_once(tmp_pa
         """,
     )
     assert policy.allow_headers == (
-        "Authorization", "content-type", "Accept", "Accept-Language", "Content-Language",
+        "Authorization",
+        "content-type",
+        "Accept",
+        "Accept-Language",
+        "Content-Language",
     )
     assert policy.expose_headers == ("X-Request-Id",)
 
@@ -379,7 +381,7 @@ def test_any_origin_without_credentials_becomes_star(tmp_path):
         """,
     )
     assert result.exit_code == 0, result.output
-    assert "origins: \"*\"\n" in out.read_text()
+    assert 'origins: "*"\n' in out.read_text()
     policy = load_policy(out)
     assert policy.allows_any_origin
     assert policy.allow_credentials is False

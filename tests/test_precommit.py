@@ -53,9 +53,22 @@ def pre_commit() -> str:
 def git(cwd: Path, *args: str) -> None:
     # Identity and signing given here, so neither the user's nor CI's git config matters.
     subprocess.run(
-        ["git", "-c", "user.name=corsgen tests", "-c", "user.email=tests@corsgen.invalid",
-         "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
-        cwd=cwd, check=True, capture_output=True, timeout=60,
+        [
+            "git",
+            "-c",
+            "user.name=corsgen tests",
+            "-c",
+            "user.email=tests@corsgen.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+            *args,
+        ],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
 
@@ -113,7 +126,10 @@ def run_pre_commit(repo: Path, home: Path, *args: str) -> subprocess.CompletedPr
     environment.update(PRE_COMMIT_HOME=str(home), PIP_DISABLE_PIP_VERSION_CHECK="1")
     return subprocess.run(
         [pre_commit(), *args, "--color", "never"],
-        cwd=repo, env=environment, capture_output=True, text=True,
+        cwd=repo,
+        env=environment,
+        capture_output=True,
+        text=True,
         timeout=INSTALL_TIMEOUT + RUN_TIMEOUT,
     )
 
@@ -148,8 +164,7 @@ def test_corsgen_check_hook_passes_when_the_snippets_are_current_and_fails_after
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Failed" in result.stdout
     assert (
-        "-add_header Access-Control-Allow-Origin $corsgen_shop_api_allow_origin;"
-        in result.stdout
+        "-add_header Access-Control-Allow-Origin $corsgen_shop_api_allow_origin;" in result.stdout
     )
     assert (
         "+add_header Access-Control-Allow-Origin $corsgen_shop_api_allow_origin always;"
@@ -169,9 +184,7 @@ def test_corsgen_check_hook_passes_when_the_snippets_are_current_and_fails_after
     git(repo, "add", "--all")
     result = run_hooks(repo, pre_commit_home)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert (
-        '+    set $corsgen_shop_api_allow_headers "Content-Type, X-Trace";' in result.stdout
-    )
+    assert '+    set $corsgen_shop_api_allow_headers "Content-Type, X-Trace";' in result.stdout
 
 
 def test_corsgen_check_hook_reports_an_invalid_policy(tmp_path, hook_repo, pre_commit_home):
