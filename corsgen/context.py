@@ -124,23 +124,69 @@ class NginxContext:
     hash_hint: HashHint | None
 
 
+# --- identifiers --------------------------------------------------------------------------
+#
+# Every identifier a policy defines (nginx variable, Apache environment variable) is
+# PREFIX + stem(name) + suffix, the suffix taken from the fixed set its template uses. No
+# suffix of a template is a string-suffix of another (tests/test_names.py checks), and
+# stem() is injective: so two names never share an identifier, side by side in one server
+# (``shop`` + ``_options_action`` once equalled ``shop-options`` + ``_action``).
+
+# "-" cannot appear in either server's identifiers; "_" escapes it only in names that have
+# no "_" of their own (the common case stays readable: predict-api -> predict_api).
+_STEM_ESCAPES = {"_": "__", "-": "_0"}
+
+
+def name_stem(name: str) -> str:
+    """An injective spelling of a policy name in ``[a-z0-9_]``.
+
+    Names without ``_``: ``-`` becomes ``_`` (starts with a letter, as names do). Names
+    with ``_``: ``0`` followed by a prefix-free code (``_`` -> ``__``, ``-`` -> ``_0``, the
+    rest as written), so ``a-b`` (``a_b``) and ``a_b`` (``0a__b``) stay apart: a stem
+    starting with a digit never comes from a name without ``_``.
+    """
+    if "_" not in name:
+        return name.replace("-", "_")
+    return "0" + "".join(_STEM_ESCAPES.get(char, char) for char in name)
+
+
 # nginx keeps every variable name in one hash whose default bucket (64 bytes, and the
 # output must not ask for variables_hash_* settings) holds names of at most 46
 # characters. The longest name the templates make is PREFIX + "_allow_credentials"
-# (tests/test_render.py checks every variable of a policy with a 63-character name).
+# (tests/test_names.py checks every variable of many names, and that this is the
+# longest suffix of the templates).
 NGINX_VARIABLE_NAME_LIMIT = 46
 NGINX_LONGEST_VARIABLE_SUFFIX = "_allow_credentials"
+NGINX_PREFIX = "corsgen_"
+# The length of every shortened stem; shorter stems are used whole.
+NGINX_STEM_BUDGET = (
+    NGINX_VARIABLE_NAME_LIMIT - len(NGINX_PREFIX) - len(NGINX_LONGEST_VARIABLE_SUFFIX)
+)
+# 40 bits of SHA-256: two long names share variables only if their hashes begin alike.
+NGINX_STEM_HASH_DIGITS = 10
 
 
 def nginx_variable_prefix(name: str) -> str:
-    """``corsgen_<name>``, shortened with a hash of the name where a long name must be."""
-    prefix = "corsgen_"
-    budget = NGINX_VARIABLE_NAME_LIMIT - len(prefix) - len(NGINX_LONGEST_VARIABLE_SUFFIX)
-    base = name.replace("-", "_")
-    if len(base) > budget:
-        digest = hashlib.sha256(name.encode("ascii")).hexdigest()[:8]
-        base = f"{base[: budget - len(digest) - 1]}_{digest}"
-    return prefix + base
+    """``corsgen_<stem>``, the stem shortened with a hash of the name where it must be.
+
+    Stems shorter than the budget are used whole; all others become exactly the budget's
+    length (a readable start, ``_``, hex of SHA-256 of the name), so a shortened stem never
+    equals a whole one.
+    """
+    stem = name_stem(name)
+    if len(stem) >= NGINX_STEM_BUDGET:
+        digest = hashlib.sha256(name.encode("ascii")).hexdigest()[:NGINX_STEM_HASH_DIGITS]
+        stem = f"{stem[: NGINX_STEM_BUDGET - NGINX_STEM_HASH_DIGITS - 1]}_{digest}"
+    return NGINX_PREFIX + stem
+
+
+def apache_env_prefix(name: str) -> str:
+    """``CORSGEN_<STEM>``: Apache has no length limit, so the whole stem.
+
+    Apache compares environment variable names case-insensitively; upper case is only for
+    the reader (the stem has no upper-case letters to be confused with).
+    """
+    return "CORSGEN_" + name_stem(name).upper()
 
 
 def nginx_host_key(origin: OriginPattern, with_port: bool) -> str:
@@ -213,7 +259,7 @@ def apache_context(policy: Policy) -> ApacheContext:
     return ApacheContext(
         banner=banner(policy),
         common=common_values(policy),
-        env="CORSGEN_" + policy.name.replace("-", "_").upper(),
+        env=apache_env_prefix(policy.name),
         name=policy.name,
         exact_origin_regexes=exact,
         origin_regexes=wildcards + [check_origin_regex(regex) for regex in policy.origin_regex],

@@ -110,4 +110,4 @@ def test_nginx_variable_names_fit_the_default_variables_hash_for_any_name():
 
 def test_short_policy_names_appear_whole_in_nginx_variable_names():
     files = render(load_policy(REPO / "examples" / "predict-api.yaml"), "nginx").files
-    assert "$corsgen_predict_api_action" in files["predict-api.http.conf"]
+    assert "$corsgen_predict_api_edge_action" in files["predict-api.http.conf"]
