@@ -1,9 +1,40 @@
-"""The one error type a user sees: every problem of a policy file, with where it is."""
+"""The errors a user sees: every problem of a policy file with where it is, and I/O failures."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+# A value is shown in full up to this many characters; longer ones are cut, so that a
+# 100 kB entry gives a readable one-line message instead of a 200 kB one.
+SHOWN_CHARACTERS = 60
+_LONG_WORD = re.compile(rf"\S{{{SHOWN_CHARACTERS + 21},}}")
+
+
+def shorten(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """``text`` itself, or its first ``limit`` characters, '…' and its length."""
+    if len(text) <= limit + 20:  # cutting a few characters would not help anyone
+        return text
+    return f"{text[:limit]}… ({len(text)} characters)"
+
+
+def quoted(text: str) -> str:
+    """``repr(text)``, the text cut after ``SHOWN_CHARACTERS`` characters when long."""
+    if len(text) <= SHOWN_CHARACTERS + 20:
+        return repr(text)
+    return f"{text[:SHOWN_CHARACTERS] + '…'!r} ({len(text)} characters)"
+
+
+def _shorten_word(word: str) -> str:
+    if len(word) > 2 and word[0] in "'\"" and word[-1] == word[0]:
+        return f"{word[: SHOWN_CHARACTERS + 1]}…{word[0]} ({len(word) - 2} characters)"
+    return shorten(word)
+
+
+def shorten_words(message: str) -> str:
+    """``message`` with every very long run of non-blanks (a value in it) shortened."""
+    return _LONG_WORD.sub(lambda match: _shorten_word(match.group()), message)
 
 
 @dataclass(frozen=True)
@@ -12,6 +43,7 @@ class Problem:
 
     ``entry`` is the offending value or key as the user wrote it (``None`` when the
     problem is the file as a whole); ``message`` says what is wrong and how to fix it.
+    Long values are shortened when formatted, in the entry and in the message.
     """
 
     line: int | None
@@ -25,8 +57,10 @@ class Problem:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        entry = f"entry {self.entry!r}: " if self.entry is not None else ""
-        return f"{where}: {entry}{self.message}"
+        entry = ""
+        if self.entry is not None:
+            entry = f"entry {quoted(self.entry)}: "
+        return f"{where}: {entry}{shorten_words(self.message)}"
 
 
 class PolicyError(Exception):
@@ -39,3 +73,12 @@ class PolicyError(Exception):
 
     def format(self) -> str:
         return "\n".join(problem.format(self.path) for problem in self.problems)
+
+
+class OutputError(Exception):
+    """An output file could not be written; every file is as it was before the run."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot write {path}: {reason}")

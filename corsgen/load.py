@@ -62,7 +62,12 @@ def load_text(text: str, path: Path) -> Document:
     try:
         _check_depth(text, path)
         root = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:
+        raise PolicyError(path, [_unacceptable_character(text, exc)]) from None
     except yaml.MarkedYAMLError as exc:
+        tab = _tab_indentation(text, exc)
+        if tab is not None:
+            raise PolicyError(path, [tab]) from None
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         problem = Problem(
@@ -95,6 +100,53 @@ def load_file(path: Path) -> Document:
         )
         raise PolicyError(path, [problem]) from None
     return load_text(text, path)
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of character ``index`` of ``text``."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def _unacceptable_character(text: str, error: yaml.reader.ReaderError) -> Problem:
+    # PyYAML's reader refuses control characters with only a character offset ("position
+    # 10"), which nobody can find in an editor: name the line and column instead.
+    line, column = _position(text, error.position)
+    code = error.character if isinstance(error.character, int) else ord(error.character)
+    what = "a NUL byte" if code == 0 else f"the control character U+{code:04X}"
+    return Problem(
+        line,
+        None,
+        f"{what} is not allowed in a YAML file (delete it; editors often show it as "
+        "nothing at all)",
+        column=column,
+    )
+
+
+# Indentation that starts with, or contains, a tab before the first other character.
+_TAB_INDENT = re.compile(r"^ *\t[ \t]*\S")
+
+
+def _tab_indentation(text: str, error: yaml.MarkedYAMLError) -> Problem | None:
+    """A tab used for indentation on or before the line of a syntax error, if any.
+
+    YAML forbids tabs in indentation; PyYAML then says "found character that cannot
+    start any token", which does not say why. Editors hide the difference, so name it.
+    """
+    mark = error.problem_mark or error.context_mark
+    last = mark.line if mark else None
+    for number, line in enumerate(text.split("\n")):
+        if last is not None and number > last:
+            break
+        if _TAB_INDENT.match(line):
+            return Problem(
+                number + 1,
+                None,
+                "this line is indented with a tab; YAML needs spaces for indentation "
+                "(replace the tab with spaces)",
+                column=line.index("\t") + 1,
+            )
+    return None
 
 
 def _check_depth(text: str, path: Path) -> None:

@@ -365,6 +365,11 @@ def _problem(document: Document, error: Any) -> Problem:
             message += f", not the string {value!r}: remove the quotes"
     else:
         message = error["msg"]
+    star = _mixed_star_index(document, location) if kind == "value_error" else None
+    if star is not None:
+        # The list-level check ("'*' cannot be combined") runs on the whole list, so
+        # pydantic puts it on the key's line: point at the '*' item itself instead.
+        return Problem(document.line_of((*location, star)), "*", message)
     is_item = bool(location) and isinstance(location[-1], int)
     if isinstance(value, (str, int, float, bool)) and (is_item or key in ("version", "name")):
         entry = value if isinstance(value, str) else json.dumps(value)
@@ -375,6 +380,16 @@ def _problem(document: Document, error: Any) -> Problem:
         if kind in ("greater_than_equal", "less_than_equal"):
             message = f"{value!r} {message}"
     return Problem(line, entry, message)
+
+
+def _mixed_star_index(document: Document, location: tuple[Any, ...]) -> int | None:
+    """The index of a ``'*'`` written among other items of a top-level list, if any."""
+    if len(location) != 1 or not isinstance(document.data, dict):
+        return None
+    raw = document.data.get(location[0])
+    if not isinstance(raw, list) or len(raw) < 2 or "*" not in raw:
+        return None
+    return raw.index("*")
 
 
 def _missing_message(key: str, document: Document) -> str:
