@@ -1,0 +1,259 @@
+"""Policies whose names once shared identifiers, side by side in one real nginx and Apache.
+
+Spec section 4, "Policy names side by side". `shop` and `shop-options` both defined
+`$corsgen_shop_options_action`, `a-b` and `a_b` every variable: nginx lets the later `map`
+replace the earlier one without a word (`nginx -t` passes), and one location then answered
+the other policy's preflights. Here every policy allows an origin of its own, each location
+(one nested in another) must answer its own origin's preflight 204 and every other's 403.
+
+The servers are tests/edge_servers.py's, with a main config that includes several policies:
+nginx in locations of one server, Apache in name-based virtual hosts of one port (its
+snippet belongs at virtual-host level, see docs/apache.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from corsgen.policy import Policy
+from corsgen.render import render
+from tests.edge_servers import (
+    GENERATION_HEADER,
+    ApacheEdge,
+    Edge,
+    NginxEdge,
+    Upstream,
+    apache_available,
+    need,
+    nginx_available,
+)
+
+LONG_NAME = "a-policy-name-of-sixty-three-characters-is-still-a-valid-name-x"
+# Pairs whose identifiers collided, and two long names (shortened stems).
+NAMES = ("shop", "shop-options", "a-b", "a_b", "a__b", "a-_b", LONG_NAME, LONG_NAME[:-2])
+ORIGINS = {name: f"https://site{index}.example.com" for index, name in enumerate(NAMES)}
+# nginx: a location of a-b holds a nested location of a_b.
+NESTED = ("a-b", "a_b")
+
+
+def policy(name: str) -> Policy:
+    return Policy.model_validate(
+        {
+            "version": 1,
+            "name": name,
+            "origins": [ORIGINS[name]],
+            "allow_credentials": True,
+            "allow_headers": ["Content-Type"],
+            "expose_headers": ["X-Request-Id"],
+        }
+    )
+
+
+def rendered(target: str) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for name in NAMES:
+        files.update(render(policy(name), target).files)
+    return files
+
+
+def policy_names(folder: Path, suffix: str) -> list[str]:
+    return sorted(path.name[: -len(suffix)] for path in folder.glob(f"*{suffix}"))
+
+
+class SideBySideNginx(NginxEdge):
+    """nginx with every policy's http part in http { } and a location per policy."""
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        return dict(rendered)
+
+    def write_main_config(self) -> Path:
+        root = self.root
+        for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
+        names = policy_names(self.policy_dir, ".location.conf")
+        includes = "".join(f"    include {self.policy_dir}/{n}.http.conf;\n" for n in names)
+        proxy = f"proxy_pass http://127.0.0.1:{self.upstream.port};"
+        outer, inner = NESTED
+        locations = "".join(
+            f"        location /p/{name}/ {{\n"
+            f"            include {self.policy_dir}/{name}.location.conf;\n"
+            f"            {proxy}\n"
+            + (
+                f"            location /p/{outer}/nested/ {{\n"
+                f"                include {self.policy_dir}/{inner}.location.conf;\n"
+                f"                {proxy}\n"
+                f"            }}\n"
+                if name == outer
+                else ""
+            )
+            + "        }\n"
+            for name in names
+        )
+        config = root / "nginx.conf"
+        config.write_text(
+            f"""# corsgen side-by-side test, generation {self.generation}
+daemon off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+user root root;
+events {{
+    worker_connections 256;
+}}
+http {{
+    access_log off;
+    client_body_temp_path {root}/temp/client_body;
+    proxy_temp_path {root}/temp/proxy;
+    fastcgi_temp_path {root}/temp/fastcgi;
+    uwsgi_temp_path {root}/temp/uwsgi;
+    scgi_temp_path {root}/temp/scgi;
+{includes}    server {{
+        listen 127.0.0.1:{self.port};
+        location = /ready {{
+            add_header {GENERATION_HEADER} "{self.generation}" always;
+            return 200;
+        }}
+{locations}    }}
+}}
+""",
+            encoding="utf-8",
+        )
+        return config
+
+
+class SideBySideApache(ApacheEdge):
+    """Apache with one name-based virtual host per policy, all on one port."""
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        return dict(rendered)
+
+    def write_main_config(self) -> Path:
+        root = self.root
+        (root / "run").mkdir(exist_ok=True)
+        modules = "\n".join(
+            f"LoadModule {module}_module /usr/lib/apache2/modules/mod_{module}.so"
+            for module in self.MODULES
+        )
+        vhosts = "".join(
+            f"<VirtualHost 127.0.0.1:{self.port}>\n"
+            f"    ServerName {apache_host(name)}\n"
+            f"    Include {self.policy_dir}/{name}.conf\n"
+            f'    Header always set {GENERATION_HEADER} "{self.generation}"\n'
+            f"    ProxyPass / http://127.0.0.1:{self.upstream.port}/\n"
+            f"</VirtualHost>\n"
+            for name in policy_names(self.policy_dir, ".conf")
+        )
+        config = root / "apache2.conf"
+        config.write_text(
+            f"""# corsgen side-by-side test, generation {self.generation}
+ServerRoot {root}
+DefaultRuntimeDir {root}/run
+PidFile {root}/apache2.pid
+Mutex file:{root}/run default
+ErrorLog {root}/error.log
+LogLevel warn
+ServerName 127.0.0.1
+User www-data
+Group www-data
+{modules}
+Listen 127.0.0.1:{self.port}
+{vhosts}""",
+            encoding="utf-8",
+        )
+        return config
+
+
+def apache_host(name: str) -> str:
+    return f"p{NAMES.index(name)}.test"
+
+
+def running(edge: Edge, target: str) -> Iterator[Edge]:
+    try:
+        edge.start(rendered(target))
+        yield edge
+    finally:
+        edge.stop()
+
+
+@pytest.fixture(scope="module")
+def side_by_side_nginx(upstream: Upstream) -> Iterator[Edge]:
+    need(nginx_available(), "nginx")
+    yield from running(SideBySideNginx(upstream), "nginx")
+
+
+@pytest.fixture(scope="module")
+def side_by_side_apache(upstream: Upstream) -> Iterator[Edge]:
+    need(apache_available(), "apache2")
+    yield from running(SideBySideApache(upstream), "apache")
+
+
+def request(
+    edge: Edge, method: str, path: str, origin: str, host: str | None = None
+) -> httpx.Response:
+    headers = {"Origin": origin}
+    if method == "OPTIONS":
+        headers["Access-Control-Request-Method"] = "POST"
+    if host is not None:
+        headers["Host"] = host
+    return httpx.request(method, edge.base_url + path, headers=headers, timeout=10)
+
+
+def answers(edge: Edge, method: str, paths: dict[str, tuple[str, str | None]]) -> dict:
+    """(where, origin's policy) -> status and ACAO, for every place and every origin."""
+    found = {}
+    for where, (path, host) in paths.items():
+        for owner, origin in ORIGINS.items():
+            response = request(edge, method, path, origin, host)
+            acao = response.headers.get("Access-Control-Allow-Origin")
+            found[where, owner] = (response.status_code, acao)
+    return found
+
+
+def expected(places: dict[str, str], method: str) -> dict:
+    """Each place allows its policy's origin only: 204 / 403 (preflights), 200 (others)."""
+    table = {}
+    for where, policy_name in places.items():
+        for owner, origin in ORIGINS.items():
+            own = owner == policy_name
+            if method == "OPTIONS":
+                table[where, owner] = (204, origin) if own else (403, None)
+            else:
+                table[where, owner] = (200, origin) if own else (200, None)
+    return table
+
+
+def nginx_places() -> tuple[dict[str, tuple[str, None]], dict[str, str]]:
+    outer, inner = NESTED
+    paths: dict[str, tuple[str, None]] = {name: (f"/p/{name}/x", None) for name in NAMES}
+    paths["nested"] = (f"/p/{outer}/nested/x", None)
+    policies = {name: name for name in NAMES} | {"nested": inner}
+    return paths, policies
+
+
+def test_nginx_t_passes_with_every_policy_side_by_side(side_by_side_nginx: Edge):
+    result = side_by_side_nginx.check(side_by_side_nginx.root / "nginx.conf")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "GET"])
+def test_each_nginx_location_answers_its_own_policy_only(side_by_side_nginx: Edge, method: str):
+    paths, policies = nginx_places()
+    assert answers(side_by_side_nginx, method, paths) == expected(policies, method)
+
+
+def test_apache_t_passes_with_every_policy_side_by_side(side_by_side_apache: Edge):
+    result = side_by_side_apache.check(side_by_side_apache.root / "apache2.conf")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "GET"])
+def test_each_apache_virtual_host_answers_its_own_policy_only(
+    side_by_side_apache: Edge, method: str
+):
+    paths = {name: ("/x", apache_host(name)) for name in NAMES}
+    policies = {name: name for name in NAMES}
+    assert answers(side_by_side_apache, method, paths) == expected(policies, method)
