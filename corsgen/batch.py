@@ -62,15 +62,16 @@ def load_all(files: list[Path]) -> Loaded:
         except PolicyError as exc:
             loaded.errors.append(exc)
             continue
-        # `a-b` and `a_b` would define the same nginx variables / Apache env vars.
-        key = policy.name.replace("-", "_")
+        # Two policies of one name would write the same files. Different names never
+        # share a variable (`a-b` and `a_b` included): see name_stem in corsgen/context.py.
+        key = policy.name
         if key in seen:
             other, other_name = seen[key]
             problem = Problem(
                 line=None,
                 entry=policy.name,
-                message=f"policy name collides with {other_name!r} in {other} "
-                "(names must be unique, counting '-' and '_' as the same); set another 'name:'",
+                message=f"policy name {other_name!r} is already used by {other} "
+                "(names must be unique: they name the generated files); set another 'name:'",
             )
             loaded.conflicts.append(problem.format(path))
             continue
