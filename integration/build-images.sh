@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Build the two container images the integration tests run nginx and Apache in.
+# Build the container images of the integration tests: nginx and Apache, and a
+# newcomer's plain Debian for the README's first command.
 #
 #   bash integration/build-images.sh [--rebuild]
 #
 # Image names (env, with defaults):
-#   CORSGEN_BASE_IMAGE   debian:bookworm-slim
-#   CORSGEN_NGINX_IMAGE  corsgen-test-nginx:bookworm
-#   CORSGEN_APACHE_IMAGE corsgen-test-apache:bookworm
+#   CORSGEN_BASE_IMAGE          debian:bookworm-slim
+#   CORSGEN_NGINX_IMAGE         corsgen-test-nginx:bookworm
+#   CORSGEN_APACHE_IMAGE        corsgen-test-apache:bookworm
+#   CORSGEN_MINBASE_IMAGE       corsgen-test-minbase:bookworm
+#   CORSGEN_NEWCOMER_IMAGE      corsgen-test-newcomer:bookworm
 #
 # Where no image registry is reachable, the base image is made locally with
 # debootstrap from the Debian mirror apt already uses, with nginx-light and
 # apache2 included, so the Dockerfiles' apt-get step is skipped.
+# The newcomer's image is always made with debootstrap (minbase, plus Debian's
+# python3 and sudo only), so it is the same clean system with or without a registry.
 # Idempotent: images that exist are kept unless --rebuild is given.
 set -euo pipefail
 
@@ -18,13 +23,15 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BASE_IMAGE="${CORSGEN_BASE_IMAGE:-debian:bookworm-slim}"
 NGINX_IMAGE="${CORSGEN_NGINX_IMAGE:-corsgen-test-nginx:bookworm}"
 APACHE_IMAGE="${CORSGEN_APACHE_IMAGE:-corsgen-test-apache:bookworm}"
+MINBASE_IMAGE="${CORSGEN_MINBASE_IMAGE:-corsgen-test-minbase:bookworm}"
+NEWCOMER_IMAGE="${CORSGEN_NEWCOMER_IMAGE:-corsgen-test-newcomer:bookworm}"
 SUITE=bookworm
 
 REBUILD=0
 for arg in "$@"; do
     case "$arg" in
         --rebuild) REBUILD=1 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg (only --rebuild)" >&2; exit 2 ;;
     esac
 done
@@ -61,28 +68,32 @@ debian_mirror() {
     echo "http://deb.debian.org/debian"
 }
 
-make_base_image() {
+# make_image IMAGE PACKAGES: a Debian minbase with PACKAGES (comma-separated), imported
+# as IMAGE.
+make_image() {
+    local image="$1" include="$2" mirror dir log
     if ! command -v debootstrap >/dev/null; then
-        echo "cannot pull $BASE_IMAGE and debootstrap is missing: apt-get install debootstrap" >&2
+        echo "cannot make $image: debootstrap is missing: apt-get install debootstrap" >&2
         exit 1
     fi
-    local mirror dir
     mirror="$(debian_mirror)"
     dir="$(mktemp -d /tmp/corsgen-rootfs.XXXXXX)"
+    log=/tmp/corsgen-debootstrap.log
     # Remove the root file system however this function ends.
     trap 'rm -rf "$dir"' EXIT
-    echo "making $BASE_IMAGE with debootstrap from $mirror"
-    debootstrap --variant=minbase --include=nginx-light,apache2 \
-        "$SUITE" "$dir" "$mirror" >/tmp/corsgen-debootstrap.log 2>&1 || {
-        echo "debootstrap failed; last lines of /tmp/corsgen-debootstrap.log:" >&2
-        tail -n 30 /tmp/corsgen-debootstrap.log >&2
+    echo "making $image with debootstrap from $mirror (packages: $include)"
+    debootstrap --variant=minbase --include="$include" \
+        "$SUITE" "$dir" "$mirror" >"$log" 2>&1 || {
+        echo "debootstrap failed; last lines of $log:" >&2
+        tail -n 30 "$log" >&2
         exit 1
     }
-    # Keep the image small: apt lists and the package cache are not needed.
+    # Keep the image small, and as a fresh system has them: no package cache, and apt
+    # lists only after an `apt-get update`.
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
     tar -C "$dir" -c . | docker import \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE"
+        --change 'CMD ["/bin/bash"]' - "$image"
     rm -rf "$dir"
     trap - EXIT
 }
@@ -91,14 +102,15 @@ if [[ $REBUILD == 1 ]] || ! have_image "$BASE_IMAGE"; then
     if [[ $REBUILD == 0 ]] && timeout 60 docker pull "$BASE_IMAGE" >/dev/null 2>&1; then
         echo "pulled $BASE_IMAGE"
     else
-        make_base_image
+        make_image "$BASE_IMAGE" nginx-light,apache2
     fi
 else
     echo "base image $BASE_IMAGE exists"
 fi
 
+# build IMAGE CONTEXT [BASE]: docker build CONTEXT on BASE (default $BASE_IMAGE).
 build() {
-    local image="$1" context="$2"
+    local image="$1" context="$2" base="${3:-$BASE_IMAGE}"
     if [[ $REBUILD == 0 ]] && have_image "$image"; then
         echo "image $image exists"
         return 0
@@ -106,10 +118,19 @@ build() {
     echo "building $image"
     # --network host: the bridge network is disabled on these machines (see
     # start-dockerd.sh) and apt-get inside the build may need the mirror.
-    docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+    docker build --network host --build-arg "BASE_IMAGE=$base" \
         -t "$image" "$context"
 }
 
 build "$NGINX_IMAGE" "$HERE/images/nginx"
 build "$APACHE_IMAGE" "$HERE/images/apache"
-echo "images ready: $NGINX_IMAGE $APACHE_IMAGE (base $BASE_IMAGE)"
+
+# The newcomer's machine (integration/test_readme_first_command.py): Debian's python3
+# and sudo, nothing else; no registry image is "nothing else", so always debootstrap.
+if [[ $REBUILD == 1 ]] || ! have_image "$MINBASE_IMAGE"; then
+    make_image "$MINBASE_IMAGE" python3,sudo
+else
+    echo "base image $MINBASE_IMAGE exists"
+fi
+build "$NEWCOMER_IMAGE" "$HERE/images/newcomer" "$MINBASE_IMAGE"
+echo "images ready: $NGINX_IMAGE $APACHE_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"
