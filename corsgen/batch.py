@@ -7,9 +7,12 @@ every policy is validated before anything is written, and names must not collide
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corsgen.cli_args import path_problem
 from corsgen.errors import PolicyError, Problem
 from corsgen.policy import Policy, load_policy
 from corsgen.render import render
@@ -18,25 +21,64 @@ POLICY_SUFFIXES = (".yaml", ".yml")
 
 
 class NoPoliciesError(Exception):
-    """A directory given on the command line holds no policy file."""
+    """A folder given on the command line holds no policy file, or one that cannot be read.
+
+    The message may hold several lines, one per problem; callers print it after
+    ``corsgen: ``, which every line after the first already carries.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\ncorsgen: ".join(problems))
+
+
+def _folder_entry_problem(path: Path) -> str | None:
+    """Why an entry named like a policy (``*.yaml``) in a folder is not a readable file."""
+    problem = path_problem(path)
+    if problem is not None:
+        return problem
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        # Not skipped: something named like a policy that is not rendered would let CI
+        # pass without it. A policy folder holds policies; rename the folder.
+        return (
+            f"{path}: is a folder, not a policy file; rename it (folders are not searched), "
+            "or name the policy files on the command line"
+        )
+    if not stat.S_ISREG(mode):
+        # A FIFO or device would block or stream forever; only regular files are policies.
+        return f"{path}: is not a regular file (a FIFO, socket or device); remove or rename it"
+    return None
 
 
 def collect(paths: list[Path]) -> list[Path]:
-    """The policy files named by ``paths``: files as given, directories' *.yaml / *.yml."""
+    """The policy files named by ``paths``: files as given, directories' *.yaml / *.yml.
+
+    Every entry of a folder named like a policy must be one: a folder, a symlink loop
+    or a dangling symlink named ``x.yaml`` is reported, never skipped without a word.
+    """
     files: list[Path] = []
+    problems: list[str] = []
     for path in paths:
         if path.is_dir():
             # Hidden files (.pre-commit-config.yaml, .gitlab-ci.yml) are never policies.
             found = sorted(
                 p
                 for p in path.iterdir()
-                if p.suffix in POLICY_SUFFIXES and p.is_file() and not p.name.startswith(".")
+                if p.suffix in POLICY_SUFFIXES and not p.name.startswith(".")
             )
             if not found:
-                raise NoPoliciesError(f"{path}: no *.yaml or *.yml policy files in this directory")
-            files.extend(found)
+                problems.append(f"{path}: no *.yaml or *.yml policy files in this directory")
+            for entry in found:
+                problem = _folder_entry_problem(entry)
+                if problem is None:
+                    files.append(entry)
+                else:
+                    problems.append(problem)
         else:
             files.append(path)
+    if problems:
+        raise NoPoliciesError(problems)
     return list(dict.fromkeys(files))
 
 

@@ -2,20 +2,54 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+# The exit codes of every command, in one place (README "Exit status", docs/policy.md).
+EXIT_OK = 0
 EXIT_INVALID = 1  # the policy is invalid (or, for check/lint --strict, not current/clean)
-EXIT_USAGE = 2  # unknown option, missing or unreadable file
+EXIT_USAGE = 2  # unknown option, missing or unreadable file, symlink loop
+# The output could not be written (out-dir not writable, under a file, disk full); every
+# file in the out-dir is as it was. Not 1: the policy is fine, the machine is not.
+EXIT_OUTPUT = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, what shells report for an interrupted command
+# The reader of stdout went away (`corsgen render ... | head -1`): 128 + SIGPIPE, what
+# shells report for `cat big | head -1`, so `set -o pipefail` scripts see the usual code.
+EXIT_BROKEN_PIPE = 141
+
+
+def path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a policy file or folder, or ``None`` when it can."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path}: symlink loop (a link that leads back to itself); fix or remove it"
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return f"{path}: symlink to a missing file ({os.readlink(path)})"
+        return f"{path}: {exc.strerror}"
+    return None
+
+
+def _existing(paths: list[Path]) -> list[Path]:
+    # click's own `exists=True` says "does not exist" for a symlink loop: say what it is.
+    for path in paths:
+        problem = path_problem(path)
+        if problem is not None:
+            raise typer.BadParameter(problem)
+    return paths
+
 
 PolicyPaths = Annotated[
     list[Path],
     typer.Argument(
         help="Policy files (YAML), or directories of them (*.yaml, *.yml).",
-        exists=True,
         readable=True,
         show_default=False,
+        callback=_existing,
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,10 +76,20 @@ class PolicyError(Exception):
         return "\n".join(problem.format(self.path) for problem in self.problems)
 
 
-class OutputError(Exception):
-    """An output file could not be written; every file is as it was before the run."""
+class OutputError(OSError):
+    """An output file could not be written; every file is as it was before the run.
 
-    def __init__(self, path: Path, reason: str) -> None:
+    An ``OSError`` (``filename``, ``strerror``), so callers that catch ``OSError`` around
+    a write keep working; ``str()`` is the whole sentence.
+    """
+
+    def __init__(
+        self, path: Path, reason: str, action: str = "write", code: int = errno.EIO
+    ) -> None:
+        super().__init__(code, reason, str(path))
         self.path = path
         self.reason = reason
-        super().__init__(f"cannot write {path}: {reason}")
+        self.action = action
+
+    def __str__(self) -> str:
+        return f"cannot {self.action} {self.path}: {self.reason}"

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from corsgen.cli_args import EXIT_INVALID, EXIT_OUTPUT, EXIT_USAGE
+
 if TYPE_CHECKING:
     from corsgen.policy import Policy
 
 DEFAULT_PATH = Path("cors-policy.yaml")
 FALLBACK_NAME = "api"
-EXIT_UNTRANSLATABLE = 1
-EXIT_USAGE = 2
+EXIT_UNTRANSLATABLE = EXIT_INVALID
 
 _NAME_CHARACTERS = re.compile(r"[^a-z0-9_-]+")
 
@@ -203,7 +204,7 @@ def init_command(
         _write(path, text)
     except OSError as exc:
         typer.echo(f"corsgen: cannot write {path}: {exc.strerror}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_OUTPUT) from None
     typer.echo(f"wrote {path} (policy {policy_name!r})", err=True)
     typer.echo(f"next: corsgen render {path} --target nginx --out-dir cors/")
 

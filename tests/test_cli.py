@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -162,3 +166,132 @@ def test_the_console_script_runs_as_a_module():
     )
     assert result.returncode == 0
     assert "SetEnvIf Origin" in result.stdout
+
+
+# --- output that cannot be written, and other failures of the machine rather than the policy ---
+# Tests run as root here, where a read-only folder (chmod) does not stop a write. The failures
+# below are real and happen for root and users alike: an out-dir under a regular file
+# (NotADirectoryError) and a folder where an output file should go (IsADirectoryError).
+
+
+def test_an_out_dir_under_a_regular_file_exits_3_with_one_line_and_no_traceback(tmp_path):
+    (tmp_path / "afile").write_text("not a folder\n")
+    out = tmp_path / "afile" / "cors"
+    result = run("render", str(EXAMPLE), "--target", "nginx", "--out-dir", str(out))
+    assert result.exit_code == 3, result.output
+    assert result.stderr == (
+        f"corsgen: cannot create the folder {out}: Not a directory; nothing was written\n"
+    )
+
+
+def test_when_the_second_file_cannot_be_written_the_first_is_not_replaced(tmp_path):
+    out = tmp_path / "cors"
+    out.mkdir()
+    (out / "predict-api.http.conf").write_text("previous\n")
+    (out / "predict-api.location.conf").mkdir()  # in the way of the second file
+    (out / "predict-api.location.conf" / "x").write_text("")
+
+    result = run("render", str(EXAMPLE), "--target", "nginx", "--out-dir", str(out))
+
+    assert result.exit_code == 3, result.output
+    assert result.stderr == (
+        f"corsgen: cannot write {out / 'predict-api.location.conf'}: Is a directory; "
+        "nothing was written\n"
+    )
+    assert (out / "predict-api.http.conf").read_text() == "previous\n"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "predict-api.http.conf",
+        "predict-api.location.conf",
+    ]  # no temporary file and no backup left behind
+
+
+def test_a_new_file_written_before_a_failure_is_removed_again(tmp_path):
+    out = tmp_path / "cors"
+    (out / "predict-api.location.conf").mkdir(parents=True)
+    result = run("render", str(EXAMPLE), "--target", "nginx", "--out-dir", str(out))
+    assert result.exit_code == 3
+    assert [p.name for p in out.iterdir()] == ["predict-api.location.conf"]
+
+
+def test_check_with_a_folder_in_place_of_a_snippet_exits_2_and_names_it(tmp_path):
+    (tmp_path / "predict-api.http.conf").mkdir()
+    result = run("check", str(EXAMPLE), "--target", "nginx", "--out-dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"corsgen: cannot read {tmp_path / 'predict-api.http.conf'}: Is a directory\n"
+    )
+
+
+def test_check_of_an_invalid_policy_does_not_claim_it_wrote_nothing(write_policy, tmp_path):
+    # check never writes: "nothing was written" would suggest it sometimes does.
+    bad = write_policy(INVALID, "bad.yaml")
+    result = run("check", str(bad), "--target", "nginx", "--out-dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"{bad}:5: entry 'https://a.com/path'" in result.stderr
+    assert "written" not in result.stderr
+    rendered = run("render", str(bad), "--target", "nginx", "--out-dir", str(tmp_path))
+    assert "nothing was written" in rendered.stderr  # render with --out-dir does say it
+
+
+def test_a_policy_path_that_is_a_symlink_loop_is_called_one(tmp_path):
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    for command in (["validate"], ["render", "-t", "nginx"], ["lint"]):
+        result = run(*command, str(loop))
+        assert result.exit_code == 2
+        assert "symlink loop" in result.stderr
+        assert "does not exist" not in result.stderr
+
+
+def big_policy(tmp_path, origins: int = 5000):
+    path = tmp_path / "big.yaml"
+    lines = [f"  - https://h{number}.example.com" for number in range(origins)]
+    path.write_text("version: 1\nname: big\norigins:\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def test_output_piped_into_head_ends_quietly_with_the_sigpipe_status(tmp_path):
+    """`corsgen render big.yaml --target nginx | head -1`, with a real pipe and the real head:
+    the output is far larger than a pipe holds, so corsgen writes after head has gone."""
+    policy = big_policy(tmp_path)
+    corsgen = subprocess.Popen(
+        [sys.executable, "-m", "corsgen", "render", str(policy), "--target", "nginx"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    head = subprocess.run(["head", "-1"], stdin=corsgen.stdout, capture_output=True, timeout=60)
+    corsgen.stdout.close()  # only head holds the read end now
+    stderr = corsgen.stderr.read().decode()
+    assert corsgen.wait(timeout=60) == 141, stderr
+    assert head.stdout.decode() == "# ===== big.http.conf: include inside http { } =====\n"
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    assert "Error" not in stderr, stderr
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
+    # A FIFO without a writer keeps corsgen waiting in its read, as on a slow disk.
+    fifo = tmp_path / "policy.yaml"
+    os.mkfifo(fifo)
+    corsgen = subprocess.Popen(
+        [sys.executable, "-m", "corsgen", "validate", str(fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    writer = None
+    deadline = time.monotonic() + 30
+    while writer is None:  # opening the writing end succeeds once corsgen waits to read
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            assert exc.errno == errno.ENXIO
+            assert corsgen.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    try:
+        time.sleep(0.2)  # into the read() that waits for the policy text
+        corsgen.send_signal(signal.SIGINT)
+        stdout, stderr = corsgen.communicate(timeout=30)
+    finally:
+        os.close(writer)
+    assert corsgen.returncode == 130
+    assert stderr.decode().strip() == "corsgen: interrupted"
+    assert stdout == b""

@@ -409,3 +409,89 @@ def test_a_policy_file_that_is_not_utf8_is_rejected_with_a_message_naming_the_fi
 
     assert result.exit_code == 1
     assert str(policy) in result.stderr
+
+
+# --- no traceback from any command, whatever it is given -------------------------------------
+
+
+def _hostile_paths(tmp: Path) -> dict[str, Path]:
+    """Policy paths that are wrong as files or folders rather than as YAML."""
+    paths: dict[str, Path] = {}
+    for label, content in {
+        "nul": b"version: 1\nname: nul\norigins: [https://a.exa\x00mple]\n",
+        "tab": b"version: 1\nname: tab\norigins:\n\t- https://a.example\n",
+        "latin-1": b"version: 1\nname: latin\norigins: [https://caf\xe9.example]\n",
+        "utf-16": "version: 1\norigins: [https://a.example]\n".encode("utf-16"),
+        "long": b"version: 1\nname: long\norigins: [https://" + b"a" * 100_000 + b".com]\n",
+        "star": b"version: 1\nname: star\norigins: [https://a.example, '*']\n",
+    }.items():
+        paths[label] = tmp / f"{label}.yaml"
+        paths[label].write_bytes(content)
+    paths["loop"] = tmp / "loop.yaml"
+    paths["loop"].symlink_to("loop.yaml")
+    paths["dangling"] = tmp / "dangling.yaml"
+    paths["dangling"].symlink_to("deleted.yaml")
+    paths["folder-as-file"] = tmp / "folder.yaml"
+    paths["folder-as-file"].mkdir()
+    (paths["folder-as-file"] / "inside.yaml").mkdir()
+    paths["empty-folder"] = tmp / "empty"
+    paths["empty-folder"].mkdir()
+    paths["missing"] = tmp / "missing.yaml"
+    return paths
+
+
+def _commands(policy: Path, tmp: Path) -> dict[str, list[str]]:
+    blocked = tmp / "a-file"
+    blocked.write_text("")
+    return {
+        "validate": ["validate", str(policy)],
+        "render": ["render", str(policy), "-t", "nginx", "-t", "apache"],
+        "render-out-dir": ["render", str(policy), "-t", "nginx", "-o", str(tmp / "out")],
+        "check": ["check", str(policy), "-t", "apache", "-o", str(blocked / "out")],
+        "lint": ["lint", str(policy)],
+        "explain": ["explain", str(policy), "--origin", "https://a.example"],
+        "probe": ["probe", "http://127.0.0.1:9/", "--policy", str(policy)],
+        "init-from-fastapi": ["init", str(tmp / "new.yaml"), "--from-fastapi", str(policy)],
+    }
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["nul", "tab", "latin-1", "utf-16", "long", "star", "loop", "dangling"]
+    + ["folder-as-file", "empty-folder", "missing"],
+)
+def test_no_command_prints_a_traceback_on_a_hostile_path(tmp_path: Path, label: str) -> None:
+    """Every command, on every hostile path: an exit code of the documented scheme and a
+    message, never a traceback (an uncaught exception in-process)."""
+    policy = _hostile_paths(tmp_path)[label]
+    for command, args in _commands(policy, tmp_path).items():
+        with time_limit(RUN_SECONDS):
+            result = runner.invoke(app, args)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError(f"{command} crashed on {label}") from result.exception
+        assert "Traceback" not in result.output
+        assert result.exit_code in (1, 2), f"{command} on {label}: {result.exit_code}"
+        assert result.stderr.strip(), f"{command} on {label} failed without a word"
+        longest = max(len(line) for line in result.stderr.splitlines())
+        assert longest < 400, f"{command} on {label}: a {longest}-character line"
+
+
+def test_an_out_dir_that_cannot_be_created_never_prints_a_traceback(tmp_path: Path) -> None:
+    """In a real process, so that "Exception ignored" at exit would show too."""
+    (tmp_path / "a-file").write_text("")
+    policy = tmp_path / "ok.yaml"
+    policy.write_text("version: 1\norigins: [https://a.example]\n")
+    for args in (
+        ["render", str(policy), "-t", "nginx", "-o", str(tmp_path / "a-file" / "out")],
+        ["init", str(tmp_path / "a-file" / "new.yaml")],
+    ):
+        completed = subprocess.run(
+            [sys.executable, "-m", "corsgen", *args],
+            capture_output=True,
+            text=True,
+            timeout=RUN_SECONDS,
+            check=False,
+        )
+        assert completed.returncode == 3, completed.stderr
+        assert len(completed.stderr.splitlines()) == 1, completed.stderr
+        assert "Not a directory" in completed.stderr or "not a folder" in completed.stderr
