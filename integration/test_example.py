@@ -413,3 +413,17 @@ def test_admin_with_credentials_reaches_the_app(example_edge: ExampleEdge) -> No
     assert_status(r, 200)
     assert isinstance(r.json()["predictions"], int), r.describe()
     assert_header(r, ACAO, FRONT_END)
+
+
+# -- uploads larger than nginx's default 1 MB limit ----------------------------------------
+def test_upload_over_one_megabyte_gets_the_apps_answer_not_413(example_edge: ExampleEdge) -> None:
+    # nginx's default client_max_body_size (1 MB) would answer 413 where the app behind
+    # it, like Starlette, accepts any size: the example's server config raises it.
+    # (Apache's LimitRequestBody defaults to 1 GB since 2.4.54.)
+    photo = IMAGE * (8 * 1024 * 1024 // len(IMAGE))  # 8 MB, a phone camera's photo
+    r = example_edge.site.post(
+        "/predict", origin=FRONT_END, files={"file": ("photo.png", photo, "image/png")}
+    )
+    assert_status(r, 200)
+    assert r.json()["bytes"] == len(photo), r.describe()
+    assert_header(r, ACAO, FRONT_END)
