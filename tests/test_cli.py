@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -295,3 +296,70 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
     assert corsgen.returncode == 130
     assert stderr.decode().strip() == "corsgen: interrupted"
     assert stdout == b""
+
+
+def as_unprivileged(args: list[str]) -> list[str]:
+    """``args`` run without the power to ignore file permissions.
+
+    As root (here, in CI), file modes do not stop anything; dropping the two capabilities
+    that override them (setpriv, util-linux) makes a read-only folder read-only for root
+    too. As a user, the modes alone do it.
+    """
+    if os.geteuid() != 0:
+        return args
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to test permissions as root"
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", *args]
+
+
+def test_a_read_only_out_dir_exits_3_naming_the_file_and_permission_denied(tmp_path):
+    out = tmp_path / "cors"
+    out.mkdir()
+    (out / "predict-api.http.conf").write_text("previous\n")
+    out.chmod(0o555)
+    try:
+        completed = subprocess.run(
+            as_unprivileged(
+                [sys.executable, "-m", "corsgen", "render", str(EXAMPLE), "-t", "nginx"]
+                + ["--out-dir", str(out)]
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        out.chmod(0o755)
+    assert completed.returncode == 3, completed.stderr
+    assert completed.stderr == (
+        f"corsgen: cannot write {out / 'predict-api.http.conf'}: Permission denied; "
+        "nothing was written\n"
+    )
+    assert [p.name for p in out.iterdir()] == ["predict-api.http.conf"]
+    assert (out / "predict-api.http.conf").read_text() == "previous\n"
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        (0o311, "readable"),  # may be entered, not listed: click's own check
+        (0o644, "api.yaml: Permission denied"),  # listed, but its files cannot be opened
+    ],
+)
+def test_an_unreadable_policy_folder_exits_2_without_a_traceback(tmp_path, mode, message):
+    folder = tmp_path / "cors"
+    folder.mkdir()
+    (folder / "api.yaml").write_text("version: 1\norigins: [https://a.example]\n")
+    folder.chmod(mode)
+    try:
+        for command in (["validate"], ["lint"], ["render", "-t", "nginx"]):
+            completed = subprocess.run(
+                as_unprivileged([sys.executable, "-m", "corsgen", *command, str(folder)]),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert completed.returncode == 2, completed.stderr
+            assert message in completed.stderr
+            assert "Traceback" not in completed.stderr
+    finally:
+        folder.chmod(0o755)
