@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 
 
 def _silence_broken_streams() -> None:
-    """Point stdout/stderr at /dev/null when their reader is gone.
+    """Point stdout/stderr at /dev/null when they can no longer be written.
 
-    Python flushes both at exit; a flush into a closed pipe prints "Exception ignored
-    ... BrokenPipeError" after the run, the noise `corsgen render ... | head -1` must
-    not make.
+    Python flushes both at exit; a flush into a closed pipe (or a full disk) prints
+    "Exception ignored ... BrokenPipeError" after the run, the noise
+    `corsgen render ... | head -1` must not make.
     """
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -65,9 +65,13 @@ class _Commands(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except OSError as exc:
             # The commands name the files they fail to read or write themselves; this
-            # is the net for any other file a command touches (a folder it lists...).
-            where = f"{exc.filename}: " if exc.filename else ""
-            typer.echo(f"corsgen: {where}{exc.strerror or exc}", err=True)
+            # is the net for the rest. An error with a file name comes from opening or
+            # listing something; one without comes from writing to stdout (`> /dev/full`).
+            if exc.filename is None:
+                _silence_broken_streams()  # the unwritten rest would fail again at exit
+                typer.echo(f"corsgen: cannot write the output: {exc.strerror or exc}", err=True)
+                raise typer.Exit(EXIT_OUTPUT) from None
+            typer.echo(f"corsgen: cannot read {exc.filename}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_USAGE) from None
 
 

@@ -363,3 +363,22 @@ def test_an_unreadable_policy_folder_exits_2_without_a_traceback(tmp_path, mode,
             assert "Traceback" not in completed.stderr
     finally:
         folder.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["render", str(EXAMPLE), "-t", "nginx"], ["schema"], ["explain", str(EXAMPLE)]],
+    ids=["render", "schema", "explain"],
+)
+def test_stdout_on_a_full_disk_exits_3_with_one_line(args):
+    # /dev/full: every write fails with ENOSPC, as on a full disk.
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "corsgen", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert completed.returncode == 3, completed.stderr
+    assert completed.stderr == "corsgen: cannot write the output: No space left on device\n"
