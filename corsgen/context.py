@@ -31,6 +31,8 @@ CORS_RESPONSE_HEADERS = (
 )
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+# With allow_private_network, the preflight answer (ACAPN or not) also depends on this one.
+PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
 
 # One DNS label as the spec's wildcard stands for it.
 WILDCARD_LABELS = r"(?:[a-z0-9_-]+\.)+"
@@ -80,7 +82,11 @@ def common_values(policy: Policy) -> Common:
         private_network=policy.allow_private_network,
         block_disallowed=policy.block_disallowed_origins,
         cors_headers=CORS_RESPONSE_HEADERS,
-        preflight_vary=PREFLIGHT_VARY,
+        preflight_vary=(
+            f"{PREFLIGHT_VARY}, {PRIVATE_NETWORK_VARY}"
+            if policy.allow_private_network
+            else PREFLIGHT_VARY
+        ),
     )
 
 

@@ -5,9 +5,13 @@ differential tests against real nginx and Apache. It reads only the :class:`Poli
 the templates — so a template bug shows up as a difference instead of being copied here.
 
 Where the spec lets the server choose (an Origin a browser would never send: upper case,
-explicit default port, leading-zero or out-of-range port), the verdict says so with
-``either=True`` and carries the other acceptable answer in ``alternatives``. Only origins
-that *normalise* to an allowed one get that leeway: a lookalike
+explicit default port, leading-zero or out-of-range port), the evaluator predicts what
+corsgen's own configs do, which both targets share: they compare the Origin as sent with
+the normalised entries, so ``http://localhost:80`` is not ``http://localhost``; a ``:*``
+entry takes any digits as the port. Only where the two targets differ — ASCII case (nginx's
+map lookups fold it, Apache's ``SetEnvIf`` regexes do not) and two ``Origin`` lines (nginx
+before 1.23 reads the first, Apache joins them) — does the verdict say ``either=True`` and
+carry the other answer in ``alternatives``. A lookalike
 (``https://app.example.com.evil.com``) is always simply not allowed.
 """
 
@@ -39,7 +43,33 @@ ACMA = "Access-Control-Max-Age"
 ACAPN = "Access-Control-Allow-Private-Network"
 
 PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
+# With allow_private_network the preflight answer also depends on this request header.
+PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
 ACTUAL_VARY = ("Origin",)
+
+# Browsers cap Access-Control-Max-Age (spec section 4, "Browsers' own limits"): Chromium at
+# 2 hours, Firefox at 24 hours, Safari (WebKit) at 10 minutes.
+BROWSER_MAX_AGE = {"Chromium": 7200, "Firefox": 86400, "Safari": 600}
+
+# Chrome M142 replaced Private Network Access preflights with Local Network Access.
+LOCAL_NETWORK_ACCESS = (
+    "Chrome 142 and later send no such preflight: Local Network Access needs the calling "
+    "page to be a secure context (https) and asks the user for permission; no response "
+    "header replaces that"
+)
+
+
+def preflight_vary(policy: Policy) -> tuple[str, ...]:
+    """The ``Vary`` tokens of every preflight answer under ``policy``."""
+    if policy.allow_private_network:
+        return (*PREFLIGHT_VARY, PRIVATE_NETWORK_VARY)
+    return PREFLIGHT_VARY
+
+
+def browser_max_age(seconds: int) -> dict[str, int]:
+    """How long each browser engine really caches a preflight answer of ``seconds``."""
+    return {engine: min(seconds, cap) for engine, cap in BROWSER_MAX_AGE.items()}
+
 
 # How each Access-Control-* value is compared (spec section 4): ACAO and the literal values
 # byte for byte; method lists as sets (any order, case-sensitive like methods); header-name
@@ -79,11 +109,14 @@ class Request:
     request_method: str | None = None  # Access-Control-Request-Method
     request_headers: str | None = None  # Access-Control-Request-Headers
     request_private_network: str | None = None  # Access-Control-Request-Private-Network
+    # More Origin field lines after the first, as no browser sends them.
+    more_origins: tuple[str, ...] = ()
 
     def header_lines(self) -> list[tuple[str, str]]:
         """The request headers to send, in a stable order."""
         lines = [
             ("Origin", self.origin),
+            *(("Origin", origin) for origin in self.more_origins),
             ("Access-Control-Request-Method", self.request_method),
             ("Access-Control-Request-Headers", self.request_headers),
             ("Access-Control-Request-Private-Network", self.request_private_network),
@@ -97,6 +130,8 @@ class Request:
             value = getattr(self, name)
             if value is not None:
                 arguments.append(f"{name}={value!r}")
+        if self.more_origins:
+            arguments.append(f"more_origins={self.more_origins!r}")
         return f"Request({', '.join(arguments)})"
 
     @property
@@ -281,16 +316,23 @@ def entry_matches(entry: OriginPattern, origin: HeaderOrigin) -> bool:
     return origin.port_valid and origin.port == entry.port
 
 
-def _strict_match(policy: Policy, origin: str) -> tuple[str, int] | None:
-    """The entry that an Origin matches exactly as sent (what a browser's Origin gets)."""
+def _strict_match(policy: Policy, origin: str, regexes: bool = True) -> tuple[str, int] | None:
+    """The entry that an Origin matches as sent, byte for byte, as both targets compare it.
+
+    Exact entries are compared as whole strings, wildcard entries as ``scheme://`` plus the
+    host as written plus, for ``:*``, any digits as the port (so ``:080`` and ``:99999``
+    pass a ``:*`` entry on both servers), regexes against the raw header.
+    """
     for index, entry in enumerate(policy.origins):
         if entry.kind in ("exact", "null") and entry.text == origin:
             return "origins", index
     parsed = read_origin(origin)
-    if isinstance(parsed, HeaderOrigin) and parsed.port_valid and parsed.canonical == origin:
+    if isinstance(parsed, HeaderOrigin):
         for index, entry in enumerate(policy.origins):
-            if entry.kind == "pattern" and entry_matches(entry, parsed):
+            if entry.kind == "pattern" and _pattern_matches_as_sent(entry, parsed, origin):
                 return "origins", index
+    if not regexes:
+        return None
     # The targets run each regex on the raw header, case-sensitively: so does the evaluator.
     for index, regex in enumerate(policy.origin_regex):
         if compiled_regex(regex).fullmatch(origin):
@@ -298,34 +340,32 @@ def _strict_match(policy: Policy, origin: str) -> tuple[str, int] | None:
     return None
 
 
-def _lenient_match(policy: Policy, origin: str) -> tuple[str, int, str] | None:
-    """An entry matched only after ASCII case-folding or normalisation, and what was done."""
-    candidates: list[tuple[str, str]] = []
+def _pattern_matches_as_sent(entry: OriginPattern, origin: HeaderOrigin, text: str) -> bool:
+    if not entry_matches(entry, origin):
+        return False
+    if not entry.any_port:
+        return origin.port_valid and origin.canonical == text
+    base = f"{origin.scheme}://{origin.host}"
+    if text == base:
+        return True
+    port = text.removeprefix(base + ":")
+    return port != text and bool(_PORT_DIGITS.match(port))
+
+
+def _case_folded_match(policy: Policy, origin: str) -> tuple[str, int] | None:
+    """An ``origins`` entry that the Origin matches only once ASCII case is folded.
+
+    corsgen's nginx config finds exact and wildcard entries in map hashes, which fold ASCII
+    case; its Apache config matches them with case-sensitive regexes. Regexes are
+    case-sensitive on both, so they are not tried here.
+    """
     lowered = _ascii_lower(origin)
-    if lowered != origin:
-        candidates.append((lowered, f"is {lowered!r} in other ASCII case"))
-    for text in dict.fromkeys((origin, lowered)):
-        parsed = read_origin(text)
-        if not isinstance(parsed, HeaderOrigin):
-            continue
-        if not parsed.port_valid:
-            for index, entry in enumerate(policy.origins):
-                if entry.any_port and entry_matches(entry, parsed):
-                    return (
-                        "origins",
-                        index,
-                        "has a port no browser sends (only a ':*' entry could cover it)",
-                    )
-            continue
-        if parsed.canonical != origin:
-            candidates.append(
-                (parsed.canonical, f"is {parsed.canonical!r} as no browser writes it")
-            )
-    for candidate, how in candidates:
-        found = _strict_match(policy, candidate)
-        if found:
-            return (*found, how)
-    return None
+    for index, entry in enumerate(policy.origins):
+        if entry.kind in ("exact", "null") and _ascii_lower(entry.text) == lowered:
+            return "origins", index
+    if lowered == origin:
+        return None
+    return _strict_match(policy, lowered, regexes=False)
 
 
 def _entry_text(policy: Policy, field_name: str, index: int) -> str:
@@ -358,24 +398,67 @@ def match_origin(policy: Policy, origin: str | None) -> OriginMatch:
             field=field_name,
             index=index,
         )
-    lenient = _lenient_match(policy, origin)
-    if lenient:
-        field_name, index, how = lenient
+    folded = _case_folded_match(policy, origin)
+    if folded:
+        field_name, index = folded
         entry = _entry_text(policy, field_name, index)
         return OriginMatch(
             allowed=True,
             either=True,
             reason=(
-                f"{origin!r} {how}, which matches {_describe_entry(field_name, entry)}; "
-                "browsers never send it like this, so the server may treat it as allowed "
-                "(echoing it) or not allowed"
+                f"{origin!r} matches {_describe_entry(field_name, entry)} only in other ASCII "
+                "case, which browsers never send: corsgen's nginx config allows it (echoing "
+                "it), its Apache config does not"
             ),
             entry=entry,
             field=field_name,
             index=index,
         )
+    normalised = _normalised_match(policy, origin)
+    if normalised:
+        return normalised
     entry, reason = _nearest_miss(policy, origin)
     return OriginMatch(allowed=False, reason=reason, entry=entry)
+
+
+def _normalised_match(policy: Policy, origin: str) -> OriginMatch | None:
+    """Not allowed: an Origin that matches an entry only once normalised, and why."""
+    parsed = read_origin(_ascii_lower(origin))
+    if not isinstance(parsed, HeaderOrigin) or not parsed.port_valid:
+        return None
+    found = _strict_match(policy, parsed.canonical)
+    if not found:
+        return None
+    field_name, index = found
+    entry = _entry_text(policy, field_name, index)
+    return OriginMatch(
+        allowed=False,
+        reason=(
+            f"{origin!r} is {parsed.canonical!r} written as no browser sends it "
+            f"({_how_written(origin, parsed)}); corsgen's nginx and Apache configs compare "
+            f"the Origin as sent, so {_describe_entry(field_name, entry)} does not allow it"
+        ),
+        entry=entry,
+    )
+
+
+def _how_written(origin: str, parsed: HeaderOrigin) -> str:
+    ways = []
+    if _ascii_lower(origin) != origin:
+        ways.append("upper case")
+    authority = origin.partition("://")[2]
+    if not authority.isascii():
+        ways.append("a Unicode host name; browsers send its punycode")
+    elif authority.startswith("[") and not _ascii_lower(authority).startswith(parsed.host):
+        ways.append("an IPv6 address not in compressed form")
+    port = authority.rpartition("]")[2] if authority.startswith("[") else authority
+    if ":" in port:
+        digits = port.rpartition(":")[2]
+        if parsed.port is None:
+            ways.append(f"the default port {digits} written out")
+        elif digits.startswith("0"):
+            ways.append("a leading zero in the port")
+    return ", ".join(ways) or "not as browsers serialise an origin"
 
 
 def _describe_entry(field_name: str, entry: str) -> str:
@@ -456,6 +539,8 @@ def _entry_miss(entry: OriginPattern, origin: HeaderOrigin) -> tuple[int, str]:
 
 def evaluate(policy: Policy, request: Request) -> Verdict:
     """What the edge must answer to ``request`` under ``policy`` (spec section 2 and 4)."""
+    if request.more_origins:
+        return _several_origins(policy, request)
     match = match_origin(policy, request.origin)
     origin_choices = [match]
     if match.either:
@@ -477,6 +562,43 @@ def evaluate(policy: Policy, request: Request) -> Verdict:
     return replace(unique[0], alternatives=tuple(unique[1:]))
 
 
+def _several_origins(policy: Policy, request: Request) -> Verdict:
+    """Several Origin lines, as no browser sends them.
+
+    Apache (like nginx from 1.23 on) joins repeated request header lines with ", ", as HTTP
+    combines repeated fields; nginx before 1.23 reads only the first line into
+    ``$http_origin``. Where the two readings answer differently, either answer is right.
+    """
+    first = replace(request, more_origins=())
+    joined_text = ", ".join((request.origin or "", *request.more_origins))
+    joined = evaluate(policy, replace(request, origin=joined_text, more_origins=()))
+    answers: list[Verdict] = []
+    for verdict in (*joined.acceptable(), *evaluate(policy, first).acceptable()):
+        if all(_answer_key(verdict) != _answer_key(seen) for seen in answers):
+            answers.append(verdict)
+    if len(answers) == 1:
+        return replace(joined, alternatives=())
+    first_match = match_origin(policy, first.origin)
+    reason = (
+        f"the request has {1 + len(request.more_origins)} Origin lines, which no browser "
+        f"sends: joined (Apache, nginx 1.23+) they are {joined_text!r}, "
+        f"{'allowed' if joined.origin.allowed else 'not allowed'}; nginx before 1.23 reads "
+        f"only the first, {first.origin!r}: {first_match.reason}"
+    )
+    origin = replace(joined.origin, either=True, reason=reason)
+    return replace(answers[0], origin=origin, alternatives=tuple(answers[1:]))
+
+
+def _answer_key(verdict: Verdict) -> tuple[object, ...]:
+    """What a client sees of a verdict: the answer, the headers and Vary."""
+    return (
+        verdict.answer,
+        tuple(sorted(verdict.headers.items())),
+        verdict.vary,
+        verdict.vary_optional,
+    )
+
+
 def _verdict(
     policy: Policy, request: Request, match: OriginMatch, private_network_asked: bool
 ) -> Verdict:
@@ -485,7 +607,7 @@ def _verdict(
     notes: list[str] = []
     if request.is_preflight:
         if not match.allowed:
-            return Verdict(Answer.EDGE_403, {}, PREFLIGHT_VARY, match, preflight=True)
+            return Verdict(Answer.EDGE_403, {}, preflight_vary(policy), match, preflight=True)
         headers[ACAO] = "*" if any_origin else str(request.origin)
         if policy.allow_credentials:
             headers[ACAC] = "true"
@@ -500,7 +622,12 @@ def _verdict(
             headers[ACAPN] = "true"
         notes.extend(_browser_notes(policy, request))
         return Verdict(
-            Answer.EDGE_204, headers, PREFLIGHT_VARY, match, preflight=True, notes=tuple(notes)
+            Answer.EDGE_204,
+            headers,
+            preflight_vary(policy),
+            match,
+            preflight=True,
+            notes=tuple(notes),
         )
     if any_origin:
         headers[ACAO] = "*"
@@ -524,7 +651,22 @@ def _verdict(
 
 def _browser_notes(policy: Policy, request: Request) -> list[str]:
     """What the browser will decide with the preflight answer (the edge does not refuse)."""
-    notes = []
+    used = browser_max_age(policy.max_age)
+    notes = [
+        f"the browser caches this answer for max_age ({policy.max_age} s) or its engine's "
+        "cap, whichever is less: "
+        + ", ".join(f"{engine} {seconds} s" for engine, seconds in used.items())
+    ]
+    if policy.allow_private_network:
+        notes.append(
+            "allow_private_network is legacy: it answers Private Network Access preflights "
+            f"of older Chrome; {LOCAL_NETWORK_ACCESS}"
+        )
+    elif request.request_private_network is not None:
+        notes.append(
+            "older Chrome refuses the request: it asked for private network access and "
+            f"allow_private_network is false; {LOCAL_NETWORK_ACCESS}"
+        )
     method = request.request_method or ""
     safelisted = method in ("GET", "HEAD", "POST")
     if method not in policy.allow_methods and not safelisted:

@@ -40,8 +40,12 @@ def explain(
         ),
     ],
     origin: Annotated[
-        Optional[str],  # noqa: UP045 - typer inspects the annotation at run time
-        typer.Option("--origin", help="The request's Origin header (omit for none)."),
+        Optional[list[str]],  # noqa: UP045 - typer inspects the annotation at run time
+        typer.Option(
+            "--origin",
+            help="The request's Origin header (omit for none); repeat it to send several "
+            "Origin lines, as no browser does.",
+        ),
     ] = None,
     method: Annotated[
         Optional[str],  # noqa: UP045
@@ -84,16 +88,18 @@ def explain(
     sourced = load_sourced(policy_file)
     wanted = (method or "GET").upper()
     headers = ", ".join(header) if header else None
+    first, *more = origin or [None]
     if preflight:
         request = Request(
             "OPTIONS",
-            origin,
+            first,
             wanted,
             headers,
             "true" if private_network else None,
+            more_origins=tuple(more),
         )
     else:
-        request = Request(wanted, origin)
+        request = Request(wanted, first, more_origins=tuple(more))
     verdict = evaluate(sourced.policy, request)
     if as_json:
         typer.echo(json.dumps(verdict_json(sourced, request, verdict), indent=2))

@@ -330,7 +330,12 @@ class Edge:
                 "static": "/static/file.txt",
                 "auth": f"/auth/u/{request_id}?{query}",
             }[location]
-            headers = [*request.header_lines(), (REQUEST_ID_HEADER, request_id)]
+            # UTF-8 bytes, not str: httpx refuses non-ASCII str values, and a Unicode host
+            # in Origin (which no browser sends) is one of the forms the tests try.
+            headers = [
+                (name, value.encode("utf-8"))
+                for name, value in [*request.header_lines(), (REQUEST_ID_HEADER, request_id)]
+            ]
             response = client.request(request.method, f"{self.base_url}{path}", headers=headers)
             # The port already tells the generation; the header is a second guard where the
             # server sends it (nginx drops location-level add_header on answers given

@@ -17,24 +17,37 @@ test ready to paste below.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import re
 import textwrap
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
+import idna
 import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from corsgen.errors import PolicyError
-from corsgen.evaluate import Observed, Request, Verdict, compiled_regex, differences, evaluate
+from corsgen.evaluate import (
+    HeaderOrigin,
+    Observed,
+    Request,
+    Verdict,
+    compiled_regex,
+    differences,
+    evaluate,
+    read_origin,
+)
 from corsgen.load import load_text
 from corsgen.matrix import entry_examples, entry_lookalikes, lookalikes
+from corsgen.origins import DEFAULT_PORTS
 from corsgen.policy import ALL_METHODS, Policy, policy_from_document
 from corsgen.render import render
 from tests.edge_servers import (
@@ -417,11 +430,56 @@ def _origin_candidates(draw: st.DrawFn, policy: Policy) -> list[str]:
     return candidates
 
 
+def non_browser_forms(origin: str) -> list[str]:
+    """An allowed Origin written as no browser writes it (spec section 4, Matching).
+
+    The spec lets the server answer these either way; the evaluator must say what corsgen's
+    servers do, or "either" only where nginx and Apache really differ. Upper case, the
+    default port written out, leading zeros and out-of-range ports, trailing dot and slash,
+    user information, an uncompressed IPv6 address, percent-encoding, the Unicode form of
+    a punycode host.
+    """
+    if origin == "null":
+        return ["NULL", "Null", "nulL"]
+    parsed = read_origin(origin)
+    if not isinstance(parsed, HeaderOrigin):
+        return []
+    scheme, host = parsed.scheme, parsed.host
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    forms = [
+        origin.upper(),
+        f"{scheme.upper()}://{host}{port}",
+        f"{scheme}://{host.upper()}{port}",
+        f"{origin}/",
+        f"{scheme}://{host}.{port}",
+        f"{scheme}://user@{host}{port}",
+        f"{scheme}://%{ord(host[0]):02x}{host[1:]}{port}",
+    ]
+    if scheme in DEFAULT_PORTS:
+        default = DEFAULT_PORTS[scheme]
+        number = parsed.port or default
+        forms += [
+            f"{scheme}://{host}:{number}",
+            f"{scheme}://{host}:0{number}",
+            f"{scheme}://{host}:{65536 + number}",
+            f"{scheme.upper()}://{host}:0{number}",
+        ]
+        if host.startswith("["):
+            exploded = ipaddress.IPv6Address(host[1:-1]).exploded
+            forms.append(f"{scheme}://[{exploded}]{port}")
+        # A generated label may only look like punycode (xn--...): then there is no form.
+        if "xn--" in host:
+            with contextlib.suppress(idna.IDNAError):
+                forms.append(f"{scheme}://{idna.decode(host)}{port}")
+    return [form for form in dict.fromkeys(forms) if form != origin]
+
+
 @st.composite
 def probes_for(draw: st.DrawFn, policy: Policy) -> tuple[Probe, ...]:
     allowed = _origin_candidates(draw, policy)
     attacks = [trick for origin in allowed for trick in lookalikes(origin)]
     attacks += [trick for entry in policy.origins for trick in entry_lookalikes(entry)]
+    attacks += [form for origin in allowed for form in non_browser_forms(origin)]
     others = ["https://evil.example", "null", "NULL", "http://localhost", "", None]
     count = draw(st.integers(*REQUESTS_PER_POLICY))
     probes = []
@@ -450,6 +508,11 @@ def probes_for(draw: st.DrawFn, policy: Policy) -> tuple[Probe, ...]:
         else:
             method = draw(st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE"]))
             request = Request(method, origin)
+        if origin and draw(st.integers(0, 9)) == 0:
+            # A second Origin line (no browser sends one): nginx before 1.23 reads the
+            # first, Apache joins them.
+            second = draw(st.sampled_from([*allowed, *attacks, "https://evil.example"]))
+            request = replace(request, more_origins=(second,))
         location = draw(st.sampled_from(["proxy"] * 6 + ["static", "auth"]))
         if location != "proxy":
             probes.append(Probe(request, location=location))
@@ -504,3 +567,130 @@ def test_the_edge_answers_every_generated_request_as_the_evaluator_says(edge: Ed
         f"\n{edge.name}: {stats.get('policies', 0)} policies, {stats.get('requests', 0)} "
         f"requests in {time.monotonic() - started:.1f}s"
     )
+
+
+# --- origins no browser sends: what corsgen's servers really do ---------------------------------
+
+FORMS_POLICY = r"""
+version: 1
+name: forms
+origins:
+  - http://localhost
+  - https://a.example.com
+  - http://localhost:3000
+  - https://*.wild.example
+  - http://127.0.0.1:*
+  - http://[::1]:8080
+  - https://bücher.example
+  - capacitor://localhost
+  - "null"
+origin_regex:
+  - '^https://pr-[0-9]+\.preview\.example\.dev$'
+allow_private_network: true
+"""
+
+# Each allowed origin of FORMS_POLICY as a browser sends it, then as none does.
+FORMS_ALLOWED = (
+    "http://localhost",
+    "https://a.example.com",
+    "http://localhost:3000",
+    "https://x.wild.example",
+    "http://127.0.0.1",
+    "http://127.0.0.1:8080",
+    "http://[::1]:8080",
+    "https://xn--bcher-kva.example",
+    "capacitor://localhost",
+    "null",
+    "https://pr-1.preview.example.dev",
+)
+FORMS = tuple(
+    dict.fromkeys(
+        [
+            "http://localhost:80",
+            "https://a.example.com:443",
+            "http://localhost:03000",
+            "HTTP://LOCALHOST",
+            "https://X.WILD.EXAMPLE",
+            "https://x.wild.example:443",
+            "http://127.0.0.1:080",
+            "HTTP://127.0.0.1:080",
+            "http://127.0.0.1:0",
+            "http://[0:0:0:0:0:0:0:1]:8080",
+            "https://bücher.example",
+            "https://XN--BCHER-KVA.example",
+            "NULL",
+            "CAPACITOR://localhost",
+            *(form for origin in FORMS_ALLOWED for form in non_browser_forms(origin)),
+        ]
+    )
+)
+
+
+def _client_view(observed: Observed) -> tuple[object, ...]:
+    """What a browser would act on: the status and the Access-Control-* headers."""
+    cors = sorted(
+        (name.lower(), value)
+        for name, value in observed.headers
+        if name.lower().startswith("access-control-")
+    )
+    return observed.status, cors
+
+
+def test_origins_no_browser_sends_get_the_answer_the_evaluator_predicts_on_both_servers(
+    nginx_edge: Edge, apache_edge: Edge
+) -> None:
+    # `explain` said 204 for http://localhost:80 while both servers answered 403: the
+    # evaluator must predict corsgen's servers, and say "either" only where they differ.
+    policy = parse(FORMS_POLICY)
+    requests = [
+        request
+        for origin in FORMS
+        for request in (
+            Request("OPTIONS", origin, "PUT", request_private_network="true"),
+            Request("GET", origin),
+        )
+    ]
+    requests += [
+        Request("OPTIONS", "http://localhost", "PUT", more_origins=("https://evil.example",)),
+        Request("OPTIONS", "https://evil.example", "PUT", more_origins=("http://localhost",)),
+        Request("GET", "http://localhost", more_origins=("http://localhost",)),
+    ]
+    observed: dict[str, list[Observed]] = {}
+    for edge in (nginx_edge, apache_edge):
+        edge.load(render(policy, edge.target).files)
+        with httpx.Client(timeout=10.0, follow_redirects=False) as client:
+            observed[edge.name] = [edge.exchange(client, request).observed for request in requests]
+    problems = []
+    for index, request in enumerate(requests):
+        verdict = evaluate(policy, request)
+        views = {name: _client_view(answers[index]) for name, answers in observed.items()}
+        for name, answers in observed.items():
+            problems += [
+                f"{name}: {request.as_code()}: {line}"
+                for line in differences(verdict, answers[index])
+            ]
+        if verdict.either and views["nginx"] == views["apache"]:
+            problems.append(
+                f"{request.as_code()}: the evaluator says either, but both servers answer "
+                f"{views['nginx'][0]}: {verdict.origin.reason}"
+            )
+    assert not problems, f"{len(problems)} of {len(requests)} requests:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("asked", ["true", None])
+def test_preflight_answers_vary_on_the_private_network_request_header_when_enabled(
+    edge: Edge, asked: str | None
+) -> None:
+    # With allow_private_network the answer (ACAPN or not) depends on the request's
+    # Access-Control-Request-Private-Network: a cache must key on it.
+    policy_yaml = "version: 1\nname: pna\norigins: [https://app.example.com]\n"
+    policy_yaml += "allow_private_network: true\n"
+    edge.load(render(parse(policy_yaml), edge.target).files)
+    with httpx.Client(timeout=10.0) as client:
+        for origin in ("https://app.example.com", "https://evil.example"):
+            request = Request("OPTIONS", origin, "GET", request_private_network=asked)
+            observed = edge.exchange(client, request).observed
+            vary = [value for name, value in observed.headers if name.lower() == "vary"]
+            assert "access-control-request-private-network" in ", ".join(vary).lower()
+            assert not differences(evaluate(parse(policy_yaml), request), observed)
+    assert_edge_agrees(edge, policy_yaml, Request("GET", "https://app.example.com"))
