@@ -8,9 +8,9 @@ answer to each request always comes from :func:`corsgen.evaluate.evaluate`, neve
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
 
-from corsgen.evaluate import HeaderOrigin, Request, compiled_regex, read_origin
+from corsgen import origin_regex
+from corsgen.evaluate import HeaderOrigin, Request, read_origin
 from corsgen.origins import APP_SCHEMES, DEFAULT_PORTS, OriginPattern
 from corsgen.policy import Policy
 
@@ -39,78 +39,12 @@ def entry_examples(entry: OriginPattern) -> list[str]:
 
 
 def regex_example(regex: str) -> str | None:
-    """A short string the (validated) ``origin_regex`` entry matches, or ``None``."""
-    try:
-        from re import _parser as sre_parse  # Python 3.11+
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef]
-    from corsgen.origins import check_origin_regex
+    """A short string the (validated) ``origin_regex`` entry matches, or ``None``.
 
-    try:
-        tree = sre_parse.parse(check_origin_regex(regex))
-        sample = _generate(tree)
-    except (ValueError, TypeError, IndexError, RecursionError):
-        return None
-    return sample if compiled_regex(regex).fullmatch(sample) else None
-
-
-def _generate(items: Iterable) -> str:
-    out = []
-    for op, argument in items:
-        name = str(op)
-        if name == "LITERAL":
-            out.append(chr(argument))
-        elif name == "NOT_LITERAL":
-            out.append("a" if argument != ord("a") else "b")
-        elif name == "ANY":
-            # A lone '.' most often stands for a dot the author forgot to escape.
-            out.append(".")
-        elif name == "IN":
-            out.append(_class_member(argument))
-        elif name == "BRANCH":
-            out.append(_generate(argument[1][0]))
-        elif name == "SUBPATTERN":
-            out.append(_generate(argument[-1]))
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, high, body = argument
-            # An optional part ('?') is left out; '*' and '+' give one copy: browser-like.
-            count = low if high == 1 else max(low, 1)
-            repeated = "a" if [str(op) for op, _ in body] == ["ANY"] else _generate(body)
-            out.append(repeated * count)
-        elif name == "AT":
-            continue
-        else:
-            raise ValueError(f"unsupported regex construct {name}")
-    return "".join(out)
-
-
-def _class_member(items: list) -> str:
-    negated = bool(items) and str(items[0][0]) == "NEGATE"
-    if negated:
-        excluded = set()
-        for op, argument in items[1:]:
-            if str(op) == "LITERAL":
-                excluded.add(chr(argument))
-            elif str(op) == "RANGE":
-                excluded.update(chr(c) for c in range(argument[0], argument[1] + 1))
-        for candidate in "a0-x":
-            if candidate not in excluded:
-                return candidate
-        raise ValueError("negated class")
-    for op, argument in items:
-        name = str(op)
-        if name == "LITERAL":
-            return chr(argument)
-        if name == "RANGE":
-            low, high = argument
-            # Prefer a letter or a digit other than 0 (no leading-zero ports).
-            for preferred in "a1":
-                if low <= ord(preferred) <= high:
-                    return preferred
-            return chr(low)
-        if name == "CATEGORY":
-            return {"CATEGORY_DIGIT": "1", "CATEGORY_WORD": "a"}.get(str(argument), "a")
-    raise ValueError("empty class")
+    The shortest browser-like match: optional parts left out, one copy of ``*`` and ``+``,
+    the first alternative, a letter or digit for a class (see :mod:`corsgen.origin_regex`).
+    """
+    return origin_regex.example(regex)
 
 
 def entry_lookalikes(entry: OriginPattern) -> list[str]:

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PlainSerializer,
     PlainValidator,
     ValidationError,
@@ -25,9 +26,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from corsgen.errors import PolicyError, Problem
 from corsgen.load import Document
+from corsgen.origin_regex import attacker_origin
 from corsgen.origins import (
     ANY_ORIGIN,
     NULL_ORIGIN,
@@ -90,6 +93,26 @@ def _regex_item(value: Any) -> str:
     except OriginSyntaxError as exc:
         raise ValueError(str(exc)) from None
     return value
+
+
+def attacker_regex_message(regex: str) -> str | None:
+    """Why ``regex`` must not be used with credentials, or ``None`` when it may be.
+
+    Refused: a regex that matches ``null`` or a host under a registrable name of the
+    attacker's choosing, the same hole as ``"*"`` with credentials (spec section 4).
+    """
+    found = attacker_origin(regex)
+    if found is None:
+        return None
+    if found == "null":
+        what = "matches 'null', the origin that sandboxed iframes and data: pages of any site send"
+    else:
+        what = f"matches {found!r}, a name anyone can register"
+    return (
+        f"{what}; with allow_credentials: true any such site could act as the signed-in user "
+        "(the hole that '*' with credentials is refused for). List the origins instead, or "
+        "spell the registrable name out literally: ^https://[a-z0-9-]+\\.example\\.com$"
+    )
 
 
 def _token_item(what: str) -> Any:
@@ -190,6 +213,35 @@ class Policy(StrictModel):
             if stem is not None and NAME_PATTERN.match(stem):
                 data = {**data, "name": stem}
         return data
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _no_credentials_with_attacker_regexes(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Policy]
+    ) -> Policy:
+        # Checked once the whole policy is valid (allow_credentials comes after
+        # origin_regex), and reported on the regex entry itself, which is what to fix.
+        policy = handler(data)
+        if not policy.allow_credentials:
+            return policy
+        raw = data.get("origin_regex") if isinstance(data, dict) else None
+        raw_items = list(raw) if isinstance(raw, (list, tuple)) else []
+        errors: list[InitErrorDetails] = []
+        for index, regex in enumerate(policy.origin_regex):
+            message = attacker_regex_message(regex)
+            if message is None:
+                continue
+            where = raw_items.index(regex) if regex in raw_items else index
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                    loc=("origin_regex", where),
+                    input=regex,
+                )
+            )
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return policy
 
     @field_validator("version", mode="plain")
     @classmethod
