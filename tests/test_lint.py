@@ -16,11 +16,21 @@ from corsgen.policy import policy_from_document
 runner = CliRunner()
 
 
-def findings(text: str) -> list[tuple[str, int | None, str | None, str]]:
+def all_findings(text: str) -> list[tuple[str, int | None, str | None, str]]:
     """(rule id, line, entry, detail) of every finding for a policy given as YAML."""
     document = load_text(textwrap.dedent(text), Path("policy.yaml"))
     policy = policy_from_document(document)
     return [(f.rule.id, f.line, f.entry, f.detail) for f in lint(policy, document)]
+
+
+# Most test policies leave allow_headers at its default [], which no-allow-headers (CORS012)
+# flags in every one of them; its own tests below use all_findings.
+NO_ALLOW_HEADERS = RULES["no-allow-headers"].id
+
+
+def findings(text: str) -> list[tuple[str, int | None, str | None, str]]:
+    """Like :func:`all_findings`, without the no-allow-headers finding."""
+    return [finding for finding in all_findings(text) if finding[0] != NO_ALLOW_HEADERS]
 
 
 def rule_ids(text: str) -> list[str]:
@@ -30,13 +40,13 @@ def rule_ids(text: str) -> list[str]:
 def test_every_rule_has_an_id_a_reason_and_a_fix() -> None:
     ids = [rule.id for rule in RULES.values()]
 
-    assert ids == [f"CORS{number:03d}" for number in range(1, 11)]
+    assert ids == [f"CORS{number:03d}" for number in range(1, 13)]
     assert all(rule.why and rule.fix for rule in RULES.values())
 
 
 def test_a_careful_policy_has_no_warnings() -> None:
     assert (
-        findings(
+        all_findings(
             r"""
             version: 1
             name: careful
@@ -194,10 +204,64 @@ def test_finds_only_dots_that_match_any_character(regex: str, index: int | None)
     assert unescaped_dot(regex) == index
 
 
-def test_warns_about_max_age_above_chromiums_cap() -> None:
+def test_warns_about_max_age_above_chromiums_cap_with_what_each_engine_uses() -> None:
     assert findings("version: 1\nname: t\norigins: [https://a.example]\nmax_age: 7201\n") == [
-        ("CORS007", 4, None, "max_age is 7201; Chromium uses at most 7200")
+        (
+            "CORS007",
+            4,
+            None,
+            "max_age is 7201; browsers will use Chromium 7200, Firefox 7201, Safari 600",
+        )
     ]
+    assert findings("version: 1\nname: t\norigins: [https://a.example]\nmax_age: 7200\n") == []
+
+
+def test_calls_allow_private_network_legacy_and_says_what_local_network_access_needs() -> None:
+    text = "version: 1\nname: t\norigins: [https://a.example]\nallow_private_network: true\n"
+
+    assert findings(text) == [
+        (
+            "CORS011",
+            4,
+            None,
+            "allow_private_network is true: it answers Private Network Access preflights, "
+            "which Chrome 142 replaced with Local Network Access (no preflight)",
+        )
+    ]
+    rule = RULES["private-network-legacy"]
+    assert "secure context (https)" in rule.why and "asks the user for permission" in rule.why
+    assert findings(text.replace("true", "false")) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "line", "detail"),
+    [
+        ("", None, "allow_headers is not set"),
+        ("allow_headers: []\n", 4, "allow_headers is []"),
+    ],
+)
+def test_warns_that_without_allow_headers_a_json_fetch_fails_its_preflight(
+    extra: str, line: int | None, detail: str
+) -> None:
+    text = "version: 1\nname: t\norigins: [https://a.example]\n" + extra
+
+    assert all_findings(text) == [
+        (
+            "CORS012",
+            line,
+            None,
+            f"{detail}: a fetch() that sends JSON (Content-Type: application/json) fails its "
+            "preflight",
+        )
+    ]
+    assert RULES["no-allow-headers"].fix.startswith("allow_headers: [Content-Type]")
+
+
+@pytest.mark.parametrize("headers", ["[Content-Type]", '"*"', "[Authorization]"])
+def test_any_allow_headers_list_is_a_choice_lint_leaves_alone(headers: str) -> None:
+    text = f"version: 1\nname: t\norigins: [https://a.example]\nallow_headers: {headers}\n"
+
+    assert all_findings(text) == []
 
 
 def test_warns_about_many_regexes_for_nginx() -> None:
@@ -267,7 +331,7 @@ def test_warns_about_entries_merged_after_normalisation_with_both_lines() -> Non
 
 def test_the_command_prints_file_line_rule_why_and_fix_and_exits_0(tmp_path: Path) -> None:
     policy = tmp_path / "api.yaml"
-    policy.write_text('version: 1\nname: api\norigins: ["null"]\n')
+    policy.write_text('version: 1\nname: api\norigins: ["null"]\nallow_headers: [X-A]\n')
 
     result = runner.invoke(app, ["lint", str(policy)])
 
@@ -289,7 +353,9 @@ def test_strict_turns_warnings_into_exit_1(tmp_path: Path) -> None:
 
 def test_strict_passes_a_clean_policy(tmp_path: Path) -> None:
     policy = tmp_path / "api.yaml"
-    policy.write_text("version: 1\nname: api\norigins: [https://app.example.com]\n")
+    policy.write_text(
+        "version: 1\nname: api\norigins: [https://app.example.com]\nallow_headers: [Content-Type]\n"
+    )
 
     result = runner.invoke(app, ["lint", "--strict", str(policy)])
 
@@ -309,8 +375,10 @@ def test_an_invalid_policy_is_reported_and_exits_1(tmp_path: Path) -> None:
 
 
 def test_lints_every_policy_of_a_directory(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text('version: 1\norigins: ["null"]\n')
-    (tmp_path / "b.yaml").write_text("version: 1\norigins: [https://b.example]\n")
+    (tmp_path / "a.yaml").write_text('version: 1\norigins: ["null"]\nallow_headers: [X-A]\n')
+    (tmp_path / "b.yaml").write_text(
+        "version: 1\norigins: [https://b.example]\nallow_headers: [Content-Type]\n"
+    )
 
     result = runner.invoke(app, ["lint", str(tmp_path)])
 
