@@ -77,18 +77,21 @@ allow_credentials: false
 allow_methods: [GET, HEAD, POST]
 
 # The request headers a page may set, e.g. [Authorization, Content-Type];
-# "*" allows whatever the preflight asks for.
+# "*" allows whatever the preflight asks for. Content-Type: a fetch() that sends
+# JSON sets it, and its preflight fails without it.
 allow_headers: [Content-Type]
 
 # The response headers a page may read besides the always-readable ones,
 # e.g. [X-Request-Id].
 expose_headers: []
 
-# Seconds (0 to 86400) a browser may reuse a preflight answer.
+# Seconds (0 to 86400) a browser may reuse a preflight answer; browsers cap it
+# (Chromium 7200, Firefox 86400, Safari 600).
 max_age: 600
 
-# true answers Private Network Access preflights (a public page calling this API
-# on a private address).
+# Legacy: true answers Private Network Access preflights of older Chrome (a public
+# page calling this API on a private address). Chrome 142+ uses Local Network Access
+# instead: a secure (https) page and the user's permission, no preflight.
 allow_private_network: false
 
 # true answers requests from origins that are not allowed with 403 at the edge;

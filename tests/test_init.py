@@ -122,6 +122,19 @@ def test_the_starter_policy_shows_every_key_with_a_comment_above_it(tmp_path):
             assert lines[index - 1].startswith("#"), f"{key} has no comment above it"
 
 
+def test_the_starter_policy_passes_lint_strict_so_a_json_fetch_works(tmp_path):
+    # allow_headers: [] would fail the preflight of every fetch() that sends JSON
+    # (lint CORS012); the starter lists Content-Type, as Starlette allows it by default.
+    out = tmp_path / "api.yaml"
+    run("init", str(out))
+
+    result = run("lint", "--strict", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{out}: no warnings\n"
+    assert "Content-Type" in load_policy(out).allow_headers
+
+
 def test_init_writes_cors_policy_yaml_in_the_current_directory_by_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("init")
