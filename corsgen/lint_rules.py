@@ -13,36 +13,27 @@ never fetches anything.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from corsgen.evaluate import (
-    BROWSER_MAX_AGE,
-    LOCAL_NETWORK_ACCESS,
-    HeaderOrigin,
-    browser_max_age,
-    compiled_regex,
-    read_origin,
-)
+from corsgen.evaluate import HeaderOrigin, compiled_regex, read_origin
 from corsgen.load import Document
 from corsgen.matrix import lookalikes, regex_example
+from corsgen.origin_regex import attacker_origin, parse, samples
 from corsgen.origins import OriginPattern
 from corsgen.policy import Policy
+from corsgen.public_suffix import is_public_suffix, registrable_domain
 from corsgen.sourced import Sources, normalised_origin
 
-# Chromium caps Access-Control-Max-Age at 7200 s (Firefox at 86400, Safari at 600): a longer
-# value is silently shortened, so it only misleads the reader.
-CHROMIUM_MAX_AGE = BROWSER_MAX_AGE["Chromium"]
+# Chromium caps Access-Control-Max-Age at 7200 s (Firefox at 86400): a longer value is
+# silently shortened, so it only misleads the reader.
+CHROMIUM_MAX_AGE = 7200
 # nginx tries origin_regex entries one by one on every request that matched no exact entry;
 # Apache tries every wildcard and regex entry one by one.
 MANY_NGINX_REGEXES = 20
 MANY_APACHE_PATTERNS = 50
-# Names an attacker could register, tried against a regex to prove it is too broad.
-ATTACKER_LABEL = "corsgen-attacker"
 
 
 @dataclass(frozen=True)
@@ -102,9 +93,8 @@ RULES: dict[str, Rule] = {
         Rule(
             "CORS007",
             "max-age-over-browser-cap",
-            "browsers cap Access-Control-Max-Age ("
-            + ", ".join(f"{engine} at {cap} s" for engine, cap in BROWSER_MAX_AGE.items())
-            + "); a longer value does not cache preflights longer, it only misleads",
+            f"Chromium caps Access-Control-Max-Age at {CHROMIUM_MAX_AGE} seconds; a longer "
+            "value does not cache preflights longer, it only misleads",
             f"set max_age to {CHROMIUM_MAX_AGE} or less",
         ),
         Rule(
@@ -129,24 +119,6 @@ RULES: dict[str, Rule] = {
             "two entries are the same after normalisation; corsgen merged them, so one of "
             "them says nothing (and may hide a typo for the entry that was meant)",
             "delete the duplicate, or correct it to the entry you meant",
-        ),
-        Rule(
-            "CORS011",
-            "private-network-legacy",
-            "Access-Control-Allow-Private-Network only answers the Private Network Access "
-            f"preflights of older Chrome; {LOCAL_NETWORK_ACCESS}",
-            "keep it only for older browsers; for Chrome 142+, serve the calling page over "
-            "https and have the user grant the local network permission",
-        ),
-        Rule(
-            "CORS012",
-            "no-allow-headers",
-            "with no allowed request headers, every request that sets one that is not "
-            "CORS-safelisted fails its preflight, and a fetch() that sends JSON sets "
-            "Content-Type: application/json (Starlette and most CORS middlewares allow "
-            "Content-Type out of the box)",
-            "allow_headers: [Content-Type] (and the other headers your pages send, e.g. "
-            "Authorization)",
         ),
     )
 }
@@ -201,30 +173,7 @@ def lint(policy: Policy, document: Document) -> list[Finding]:
             "max-age-over-browser-cap",
             sources.line_of_key("max_age"),
             None,
-            f"max_age is {policy.max_age}; browsers will use "
-            + ", ".join(
-                f"{engine} {seconds}" for engine, seconds in browser_max_age(policy.max_age).items()
-            ),
-        )
-    if policy.allow_private_network:
-        add(
-            "private-network-legacy",
-            sources.line_of_key("allow_private_network"),
-            None,
-            "allow_private_network is true: it answers Private Network Access preflights, "
-            "which Chrome 142 replaced with Local Network Access (no preflight)",
-        )
-    if not policy.allow_headers:
-        add(
-            "no-allow-headers",
-            sources.line_of_key("allow_headers"),
-            None,
-            (
-                "allow_headers is []"
-                if "allow_headers" in document.data
-                else "allow_headers is not set"
-            )
-            + ": a fetch() that sends JSON (Content-Type: application/json) fails its preflight",
+            f"max_age is {policy.max_age}; Chromium uses at most {CHROMIUM_MAX_AGE}",
         )
     _pattern_counts(policy, sources, add)
     if policy.reflects_request_headers and policy.allow_credentials:
@@ -265,7 +214,6 @@ def _origin_findings(policy: Policy, origin: OriginPattern) -> Iterator[tuple[st
 
 
 def _regex_findings(policy: Policy, regex: str) -> Iterator[tuple[str, str]]:
-    pattern = compiled_regex(regex)
     sample = regex_example(regex)
     parsed = read_origin(sample) if sample else None
     if policy.allow_credentials and _regex_allows_plain_http(regex, sample):
@@ -273,12 +221,15 @@ def _regex_findings(policy: Policy, regex: str) -> Iterator[tuple[str, str]]:
             "http-origin-with-credentials",
             "the regex matches plain http:// origins and allow_credentials is true",
         )
-    broad = _registrable_match(pattern, parsed) if isinstance(parsed, HeaderOrigin) else None
-    if broad:
+    # The same finding that is an error with credentials (corsgen.policy), as a warning.
+    broad = attacker_origin(regex)
+    if broad == "null":
+        yield "broad-regex", "it matches 'null', which any site can send"
+    elif broad:
         yield "broad-regex", f"it matches {broad!r}, a name anyone can register"
     lookalike = None
     if not broad and isinstance(parsed, HeaderOrigin) and sample:
-        lookalike = _lookalike_match(pattern, sample, parsed)
+        lookalike = _lookalike_match(regex, sample, parsed)
     dot = unescaped_dot(regex)
     if dot is not None:
         shown = f"; it matches {lookalike!r}" if lookalike else ""
@@ -333,26 +284,19 @@ def _regex_allows_plain_http(regex: str, sample: str | None) -> bool:
     return False
 
 
-def _registrable_match(pattern: re.Pattern[str], origin: HeaderOrigin) -> str | None:
-    """An origin under a public suffix that the regex matches, built from its own sample."""
-    port = f":{origin.port}" if origin.port is not None else ""
-    hosts = [f"{ATTACKER_LABEL}.com", f"{ATTACKER_LABEL}.github.io"]
-    suffix = public_suffix_of(origin.host)
-    if suffix:
-        registrable = registrable_domain(origin.host) or origin.host
-        prefix = origin.host[: -len(registrable)]
-        hosts += [f"{ATTACKER_LABEL}.{suffix}", f"{prefix}{ATTACKER_LABEL}.{suffix}"]
-    for host in hosts:
-        for scheme in dict.fromkeys((origin.scheme, "https", "http")):
-            candidate = f"{scheme}://{host}{port}"
-            if pattern.fullmatch(candidate):
-                return candidate
-    return None
-
-
-def _lookalike_match(pattern: re.Pattern[str], sample: str, origin: HeaderOrigin) -> str | None:
+def _lookalike_match(regex: str, sample: str, origin: HeaderOrigin) -> str | None:
     """A lookalike of the regex's own sample, on another site, that the regex matches."""
+    pattern = compiled_regex(regex)
     site = registrable_domain(origin.host) or origin.host
+    # Another branch or count of the regex itself that lands on a different site whose
+    # name merely ends with the intended one ('(www\.|m)?example\.com': mexample.com).
+    for other in samples(parse(regex)):
+        parsed = read_origin(other.text)
+        if not isinstance(parsed, HeaderOrigin) or not parsed.host.endswith(site):
+            continue
+        other_site = registrable_domain(parsed.host) or parsed.host
+        if other_site != site and pattern.fullmatch(other.text):
+            return other.text
     for candidate in lookalikes(sample):
         parsed = read_origin(candidate)
         if not isinstance(parsed, HeaderOrigin) or parsed.host == origin.host:
@@ -421,38 +365,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-@lru_cache(maxsize=2)
-def _psl(accept_unknown: bool) -> Any:
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList(accept_unknown=accept_unknown)
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
-def is_public_suffix(host: str) -> bool:
-    """Is ``host`` itself on the Public Suffix List (``com``, ``github.io``, ``co.uk``)?"""
-    if _is_ip(host) or host == "localhost":
-        return False
-    return bool(_psl(False).is_public(host))
-
-
-def public_suffix_of(host: str) -> str | None:
-    if _is_ip(host):
-        return None
-    return _psl(True).publicsuffix(host)
-
-
-def registrable_domain(host: str) -> str | None:
-    """The site a host belongs to (``example.com`` for ``a.b.example.com``)."""
-    if _is_ip(host):
-        return host
-    return _psl(True).privatesuffix(host)

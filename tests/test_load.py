@@ -62,8 +62,10 @@ def test_syntax_errors_name_line_and_column():
 
 
 def test_deep_nesting_is_refused_before_composing():
+    # 500 levels: below the 1000 at which the LibYAML of PyYAML >= 6.0.4's wheels stops
+    # with a syntax error of its own, so corsgen's check is what refuses it everywhere.
     with pytest.raises(PolicyError, match="nesting deeper than"):
-        load_text("x: " + "[" * 5000 + "]" * 5000, PATH)
+        load_text("x: " + "[" * 500 + "]" * 500, PATH)
 
 
 def test_an_empty_file_says_how_to_start():
