@@ -800,23 +800,24 @@ class Sample:
     choices: tuple[int, ...]
 
 
-def _choice_points(node: Node) -> list[Node]:
-    points: list[Node] = []
-    stack = [node]
+def _choice_points(node: Node) -> list[tuple[Node, tuple[Repeat, ...]]]:
+    """Every alternation and varying repetition, with the repetitions around it."""
+    points: list[tuple[Node, tuple[Repeat, ...]]] = []
+    stack: list[tuple[Node, tuple[Repeat, ...]]] = [(node, ())]
     while stack:
-        current = stack.pop()
+        current, around = stack.pop()
         if isinstance(current, Alternation):
-            points.append(current)
-            stack.extend(current.branches)
+            points.append((current, around))
+            stack.extend((branch, around) for branch in current.branches)
         elif isinstance(current, Repeat):
             if current.high != current.low:
-                points.append(current)
-            stack.append(current.body)
+                points.append((current, around))
+            stack.append((current.body, (*around, current)))
         elif isinstance(current, Group):
-            stack.append(current.body)
+            stack.append((current.body, around))
         elif isinstance(current, Concat):
-            stack.extend(current.items)
-    return points
+            stack.extend((item, around) for item in current.items)
+    return list(reversed(points))
 
 
 def _base_count(node: Repeat) -> int:
@@ -862,14 +863,18 @@ def _generate(
 def samples(tree: Node, limit: int = 200) -> list[Sample]:
     """Texts the regex matches: the shortest, then one per other branch or repeat count."""
     plans: list[dict[Node, int]] = [{}]
-    for point in _choice_points(tree):
+    for point, around in _choice_points(tree):
+        # The repetitions around a choice appear at least once, so that the choice shows.
+        shown: dict[Node, int] = {
+            repeat: max(_base_count(repeat), 1) for repeat in around if repeat.high != 0
+        }
         if isinstance(point, Alternation):
-            plans += [{point: index} for index in range(1, len(point.branches))]
+            plans += [{**shown, point: index} for index in range(1, len(point.branches))]
         elif isinstance(point, Repeat):
             base = _base_count(point)
             other = base + 1 if point.high is None or base + 1 <= point.high else point.low
             if other != base:
-                plans.append({point: other})
+                plans.append({**shown, point: other})
     found: dict[str, Sample] = {}
     for plan in plans[:limit]:
         # A '.' as a dot (the author's likely intent), then as a letter (what it also is).
@@ -909,9 +914,11 @@ def _site(text: str) -> _Site | None:
     return _Site(found.group(1), host, found.start(2), found.group(3) or "", suffix, registrable)
 
 
-def _attacker_chosen(sample: Sample, site: _Site) -> bool:
-    start = site.host_start + len(site.host) - len(site.registrable)
-    choices = sample.choices[start : site.host_start + len(site.host)]
+def _label_chosen(sample: Sample, site: _Site) -> bool:
+    """Does the attacker choose the label left of the public suffix (``evil`` in evil.com)?"""
+    host_end = site.host_start + len(site.host)
+    start = host_end - len(site.registrable)
+    choices = sample.choices[start : host_end - len(site.suffix) - 1]
     if FREE in choices:
         return True
     spellings = 1
@@ -949,30 +956,40 @@ def attacker_origin(text: str, tree: Node | None = None) -> str | None:
         if pattern.fullmatch(probe):
             return probe
     for sample, site in sites:
-        if site is None or not _attacker_chosen(sample, site):
+        if site is None:
             continue
-        for candidate in (*_attacker_spellings(sample, site), sample.text):
+        for candidate in _attacker_spellings(pattern, sample, site):
             if pattern.fullmatch(candidate):
                 return candidate
     return None
 
 
-def _attacker_spellings(sample: Sample, site: _Site) -> list[str]:
-    """The sample with the attacker's own label, or a suffix anyone can register under."""
+def _attacker_spellings(pattern: re.Pattern[str], sample: Sample, site: _Site) -> list[str]:
+    """Origins like ``sample`` on a registrable name the attacker picks, if the regex lets
+    the attacker pick the label (``[a-z]+\\.com``) or the public suffix (``example\\.[a-z]+``).
+    """
     host_end = site.host_start + len(site.host)
-    start = host_end - len(site.registrable)
     suffix_start = host_end - len(site.suffix)
-    free = [index for index in range(start, host_end) if sample.choices[index] == FREE]
     spellings = []
     if any(choice != 1 for choice in sample.choices[suffix_start:host_end]):
-        for suffix in ("xyz", "com"):
-            spellings.append(sample.text[:suffix_start] + suffix + sample.text[host_end:])
-    if free:
-        first = last = free[0]
-        while last + 1 < host_end and sample.choices[last + 1] == FREE:
-            last += 1
-        for label in (ATTACKER_LABEL, ATTACKER_LABEL.replace("-", ""), "x"):
-            spellings.append(sample.text[:first] + label + sample.text[last + 1 :])
+        # The suffix is the attacker's choice if the same name is matched under two real
+        # suffixes ('example\\.[a-z]+'), not merely under a few ('com.?' adds 'coma').
+        spelled = [
+            sample.text[:suffix_start] + suffix + sample.text[host_end:]
+            for suffix in ("xyz", "com")
+        ]
+        if all(pattern.fullmatch(spelling) for spelling in spelled):
+            spellings.append(spelled[0])
+    if _label_chosen(sample, site):
+        start = host_end - len(site.registrable)
+        free = [index for index in range(start, suffix_start) if sample.choices[index] == FREE]
+        if free:
+            first = last = free[0]
+            while last + 1 < suffix_start and sample.choices[last + 1] == FREE:
+                last += 1
+            for label in (ATTACKER_LABEL, ATTACKER_LABEL.replace("-", ""), "x"):
+                spellings.append(sample.text[:first] + label + sample.text[last + 1 :])
+        spellings.append(sample.text)
     return spellings
 
 

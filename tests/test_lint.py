@@ -171,22 +171,76 @@ def test_warns_about_an_unescaped_dot_and_shows_the_lookalike_it_lets_in() -> No
     ]
 
 
-def test_warns_about_a_regex_whose_host_merely_ends_with_the_name() -> None:
+def test_warns_about_a_regex_whose_other_branch_merely_ends_with_the_name() -> None:
     assert findings(
         r"""
         version: 1
         name: t
         origins: [https://app.example.com]
-        origin_regex: ['^https://[a-z]+example\.net$']
+        origin_regex: ['^https://(www\.|m)?example\.com$']
         """
     ) == [
         (
             "CORS006",
             5,
-            r"^https://[a-z]+example\.net$",
-            "it matches 'https://evilaexample.net' as well as 'https://aexample.net'",
+            r"^https://(www\.|m)?example\.com$",
+            "it matches 'https://mexample.com' as well as 'https://example.com'",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("regex", "detail"),
+    [
+        (".*", "it matches 'null', which any site can send"),
+        ("[a-z]*", "it matches 'null', which any site can send"),
+        (r"^https?://.+$", "it matches 'https://corsgen-attacker.com', a name anyone can register"),
+        (
+            r"^https://[a-z0-9-]+\.com$",
+            "it matches 'https://corsgen-attacker.com', a name anyone can register",
+        ),
+        (
+            # A host that merely ends with the name, with a prefix the attacker picks.
+            r"^https://[a-z]+example\.net$",
+            "it matches 'https://corsgenattackerexample.net', a name anyone can register",
+        ),
+        (
+            r"^https://example\.[a-z]+$",
+            "it matches 'https://example.xyz', a name anyone can register",
+        ),
+        (r"^https://[a-z]{3}\.com$", "it matches 'https://aaa.com', a name anyone can register"),
+    ],
+)
+def test_warns_without_credentials_about_a_regex_that_matches_origins_anyone_can_own(
+    regex: str, detail: str
+) -> None:
+    # With allow_credentials the same regexes are errors (tests/test_origin_regex.py).
+    found = findings(
+        f"version: 1\nname: t\norigins: [https://app.example.com]\norigin_regex: ['{regex}']\n"
+    )
+    assert ("CORS004", 4, regex, detail) in found
+
+
+@pytest.mark.parametrize(
+    "regex",
+    [
+        r"^https://pr-[0-9]+\.preview\.example\.dev$",
+        r"^https://([a-z0-9-]+\.)*example\.com$",
+        r"^https://[a-z0-9-]{1,63}\.example\.com$",
+        r"^https?://(www\.)?example\.com$",
+        r"^https://(app|admin)\.example\.com$",
+        r"^http://127\.0\.0\.1:[0-9]{1,5}$",
+        r"^http://localhost:[0-9]+$",
+        # Lookalikes of a fixed name are CORS005/CORS006, not a name of the attacker's choosing.
+        r"^https://app.example.com$",
+        r"^https://app\.example\.com.?$",
+    ],
+)
+def test_a_regex_under_a_name_you_control_is_not_broad(regex: str) -> None:
+    found = findings(
+        f"version: 1\nname: t\norigins: [https://app.example.com]\norigin_regex: ['{regex}']\n"
+    )
+    assert "CORS004" not in [rule for rule, *_ in found]
 
 
 @pytest.mark.parametrize(
