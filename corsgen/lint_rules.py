@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corsgen.evaluate import HeaderOrigin, compiled_regex, read_origin
+from corsgen.evaluate import (
+    BROWSER_MAX_AGE,
+    LOCAL_NETWORK_ACCESS,
+    HeaderOrigin,
+    browser_max_age,
+    compiled_regex,
+    read_origin,
+)
 from corsgen.load import Document
 from corsgen.matrix import lookalikes, regex_example
 from corsgen.origin_regex import attacker_origin, parse, samples
@@ -27,9 +34,9 @@ from corsgen.policy import Policy
 from corsgen.public_suffix import is_public_suffix, registrable_domain
 from corsgen.sourced import Sources, normalised_origin
 
-# Chromium caps Access-Control-Max-Age at 7200 s (Firefox at 86400): a longer value is
-# silently shortened, so it only misleads the reader.
-CHROMIUM_MAX_AGE = 7200
+# Chromium caps Access-Control-Max-Age at 7200 s (Firefox at 86400, Safari at 600): a longer
+# value is silently shortened, so it only misleads the reader.
+CHROMIUM_MAX_AGE = BROWSER_MAX_AGE["Chromium"]
 # nginx tries origin_regex entries one by one on every request that matched no exact entry;
 # Apache tries every wildcard and regex entry one by one.
 MANY_NGINX_REGEXES = 20
@@ -93,8 +100,9 @@ RULES: dict[str, Rule] = {
         Rule(
             "CORS007",
             "max-age-over-browser-cap",
-            f"Chromium caps Access-Control-Max-Age at {CHROMIUM_MAX_AGE} seconds; a longer "
-            "value does not cache preflights longer, it only misleads",
+            "browsers cap Access-Control-Max-Age ("
+            + ", ".join(f"{engine} at {cap} s" for engine, cap in BROWSER_MAX_AGE.items())
+            + "); a longer value does not cache preflights longer, it only misleads",
             f"set max_age to {CHROMIUM_MAX_AGE} or less",
         ),
         Rule(
@@ -119,6 +127,24 @@ RULES: dict[str, Rule] = {
             "two entries are the same after normalisation; corsgen merged them, so one of "
             "them says nothing (and may hide a typo for the entry that was meant)",
             "delete the duplicate, or correct it to the entry you meant",
+        ),
+        Rule(
+            "CORS011",
+            "private-network-legacy",
+            "Access-Control-Allow-Private-Network only answers the Private Network Access "
+            f"preflights of older Chrome; {LOCAL_NETWORK_ACCESS}",
+            "keep it only for older browsers; for Chrome 142+, serve the calling page over "
+            "https and have the user grant the local network permission",
+        ),
+        Rule(
+            "CORS012",
+            "no-allow-headers",
+            "with no allowed request headers, every request that sets one that is not "
+            "CORS-safelisted fails its preflight, and a fetch() that sends JSON sets "
+            "Content-Type: application/json (Starlette and most CORS middlewares allow "
+            "Content-Type out of the box)",
+            "allow_headers: [Content-Type] (and the other headers your pages send, e.g. "
+            "Authorization)",
         ),
     )
 }
@@ -173,7 +199,30 @@ def lint(policy: Policy, document: Document) -> list[Finding]:
             "max-age-over-browser-cap",
             sources.line_of_key("max_age"),
             None,
-            f"max_age is {policy.max_age}; Chromium uses at most {CHROMIUM_MAX_AGE}",
+            f"max_age is {policy.max_age}; browsers will use "
+            + ", ".join(
+                f"{engine} {seconds}" for engine, seconds in browser_max_age(policy.max_age).items()
+            ),
+        )
+    if policy.allow_private_network:
+        add(
+            "private-network-legacy",
+            sources.line_of_key("allow_private_network"),
+            None,
+            "allow_private_network is true: it answers Private Network Access preflights, "
+            "which Chrome 142 replaced with Local Network Access (no preflight)",
+        )
+    if not policy.allow_headers:
+        add(
+            "no-allow-headers",
+            sources.line_of_key("allow_headers"),
+            None,
+            (
+                "allow_headers is []"
+                if "allow_headers" in document.data
+                else "allow_headers is not set"
+            )
+            + ": a fetch() that sends JSON (Content-Type: application/json) fails its preflight",
         )
     _pattern_counts(policy, sources, add)
     if policy.reflects_request_headers and policy.allow_credentials:
