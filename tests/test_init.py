@@ -553,8 +553,9 @@ def test_a_regex_outside_corsgens_subset_is_refused(tmp_path):
     )
     assert problems == [
         # corsgen quotes the entry with repr(), which doubles each backslash.
-        r"6: entry '(?i)https://.*\\.example\\.com': named groups, look-around and inline "
-        "flags are not supported (use plain (...) or (?:...) groups)"
+        r"6: entry '(?i)https://.*\\.example\\.com': the inline flags '(?i)' at position 1 "
+        "is not in the subset Python and PCRE share: named groups, backreferences, look-around "
+        "and inline flags are errors (use plain (...) or (?:...) groups)"
     ]
 
 
