@@ -382,3 +382,27 @@ def test_stdout_on_a_full_disk_exits_3_with_one_line(args):
         )
     assert completed.returncode == 3, completed.stderr
     assert completed.stderr == "corsgen: cannot write the output: No space left on device\n"
+
+
+def test_any_other_file_error_of_a_command_is_one_line_not_a_traceback(tmp_path):
+    """The net under every command: an OSError no command handled itself (here a real one,
+    from a command of corsgen's command class that opens a missing file)."""
+    import typer
+
+    from corsgen.cli import _Commands
+
+    other = typer.Typer(cls=_Commands)
+
+    @other.command()
+    def one() -> None:
+        (tmp_path / "gone.yaml").read_text()
+
+    @other.command()
+    def two() -> None:  # two commands, so that typer keeps the group
+        pass
+
+    result = CliRunner().invoke(other, ["one"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"corsgen: cannot read {tmp_path / 'gone.yaml'}: No such file or directory\n"
+    )
