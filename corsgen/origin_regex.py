@@ -394,6 +394,8 @@ class _Parser:
             # A ']' right after '[' or '[^' is a member in both engines.
             low_mask, low = self.class_member()
             first = False
+            if self.peek() == "-" and self.peek(1) == "-":
+                self.class_member()  # refuses '--'
             if self.peek() == "-" and self.peek(1) not in ("]", ""):
                 dash = self.pos
                 self.pos += 1
@@ -668,7 +670,8 @@ def _find_meeting_paths(automaton: _Automaton, start: _Info) -> None:
 
     def met(state: tuple, target: int, edges: list[_Edge], character: str) -> NoReturn:
         # Name the smallest part of the regex covering where the two paths went apart.
-        spans = {automaton.spans[target]}
+        # Where the paths meet is common to both: name where they went apart.
+        spans: set[tuple[int, int]] = set()
         for edge in edges:
             spans |= edge[1]
         pairs = []
@@ -679,6 +682,9 @@ def _find_meeting_paths(automaton: _Automaton, start: _Info) -> None:
             state = step[0]
         for p, q in pairs:
             spans |= {automaton.spans[p], automaton.spans[q]}
+        if pairs and state[1] >= 0:  # the step where the paths went apart
+            for position in pairs[-1]:
+                spans |= follow[state[1]].get(position, (0, _NONE))[1]
         for current, previous in zip(pairs, pairs[1:], strict=False):
             for a in previous:
                 for b in current:
@@ -723,6 +729,10 @@ def _find_meeting_paths(automaton: _Automaton, start: _Info) -> None:
 
 def _cover(node: Node, start: int, end: int) -> tuple[int, int]:
     """The span of the smallest part of the tree (or run of a sequence) covering a range."""
+    if isinstance(node, Group):
+        inner = _cover(node.body, start, end)
+        # '(x|y)' rather than 'x|y': a group's whole contents are shown with the group.
+        return (node.start, node.end) if inner == (node.body.start, node.body.end) else inner
     children: tuple[Node, ...] = ()
     if isinstance(node, Concat):
         children = node.items
@@ -761,10 +771,11 @@ def check_backtracking(text: str, tree: Node) -> None:
             )
             raise RegexRefused(
                 f"'{text[start:end]}' (position {start + 1}) can match one text in more than "
-                f"one way ({example}), so a crafted Origin can make the server backtrack for a "
-                "time that grows faster than the Origin's length; rewrite it so that each "
-                "character has one place to go (e.g. '(a+)+' -> 'a+', '([a-z0-9]+-?)*' -> "
-                "'[a-z0-9-]*')"
+                f"one way ({example}); a backtracking matcher tries every way, and where the "
+                "ways multiply, one crafted Origin costs the server time that grows faster "
+                "than its length, so only regexes that match each text one way are accepted. "
+                "Rewrite it so that each character has one place to go (e.g. '(a+)+' -> "
+                "'a+', '([a-z0-9]+-?)*' -> '[a-z0-9-]*', '[0-9]?[0-9]?' -> '[0-9]{0,2}')"
             ) from None
     raise RegexRefused(
         "is too complex to check for slow matching; split it into several origin_regex entries"
