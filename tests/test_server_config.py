@@ -97,7 +97,16 @@ def test_nginx_accepts_the_rendered_files(policy_path, tmp_path):
     names = write_rendered(tmp_path, [policy_path], "nginx")
     result = nginx_t(tmp_path, nginx_config(tmp_path, names))
     assert result.returncode == 0, result.stderr
-    assert "[warn]" not in result.stderr, result.stderr
+    # "could not build optimal variables_hash" depends on how the hashes of all of
+    # nginx's variable names fall, not on anything corsgen can choose: about 1 policy
+    # name in 8 gets it with every feature on (docs/nginx.md). It is harmless; any other
+    # warning is not.
+    warnings = [
+        line
+        for line in result.stderr.splitlines()
+        if "[warn]" in line and "could not build optimal variables_hash" not in line
+    ]
+    assert warnings == [], result.stderr
 
 
 @pytest.mark.parametrize("policy_path", GOLDEN_POLICIES, ids=lambda p: p.stem)
