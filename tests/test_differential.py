@@ -694,3 +694,80 @@ def test_preflight_answers_vary_on_the_private_network_request_header_when_enabl
             assert "access-control-request-private-network" in ", ".join(vary).lower()
             assert not differences(evaluate(parse(policy_yaml), request), observed)
     assert_edge_agrees(edge, policy_yaml, Request("GET", "https://app.example.com"))
+
+
+# --- origin_regex: the accepted subset means the same on both servers (issue 10) ------------
+
+# Regexes at the edges of the subset (classes with ']' first or '-', \w, negated classes,
+# unrolled counts, nested repetition that one '\.' keeps unambiguous), and origins that
+# tell their readings apart.
+SUBSET_REGEXES = (
+    r"^https://([a-z0-9-]+\.)*regex\.example\.com$",
+    r"^https://[^.]+\.neg\.example$",
+    r"^https://\w+\.word\.example$",
+    r"^https://[]a-]+\.class\.example$",
+    r"^http://127\.0\.0\.1:[0-9]{1,5}$",
+    r"^https://x{2,3}\.count\.example$",
+    r"^https://(app|admin)(-[a-z]+)?\.alt\.example$",
+)
+SUBSET_ORIGINS = (
+    "https://regex.example.com",
+    "https://a.b-c.regex.example.com",
+    "https://a_b.regex.example.com",
+    "https://regex.example.com.evil.example",
+    "https://evilregex.example.com",
+    "https://a.neg.example",
+    "https://a:1.neg.example",
+    "https://a.b.neg.example",
+    "https://a_1.word.example",
+    "https://a-1.word.example",
+    "https://a]-.class.example",
+    "https://b.class.example",
+    "http://127.0.0.1:8",
+    "http://127.0.0.1:123456",
+    "https://x.count.example",
+    "https://xxx.count.example",
+    "https://xxxx.count.example",
+    "https://admin-eu.alt.example",
+    "https://appadmin.alt.example",
+)
+
+
+def test_the_edge_matches_subset_regexes_as_the_evaluator_says(edge: Edge) -> None:
+    policy_yaml = to_yaml(
+        {
+            "version": 1,
+            "name": "subset",
+            "origins": ["https://app.example.com"],
+            "origin_regex": list(SUBSET_REGEXES),
+        }
+    )
+    probes = tuple(
+        Probe(request)
+        for origin in SUBSET_ORIGINS
+        for request in (Request("GET", origin), Request("OPTIONS", origin, "GET"))
+    )
+    found = run_probes(edge, policy_yaml, probes)
+    assert not found, found[0].report(edge, policy_yaml)
+
+
+def test_a_crafted_origin_costs_an_accepted_regex_no_time(edge: Edge) -> None:
+    # Before issue 10, '([a-z0-9]+-?)*' was accepted and this Origin made PCRE backtrack
+    # for every way of splitting the letters; the unambiguous form answers at once.
+    policy_yaml = to_yaml(
+        {
+            "version": 1,
+            "name": "linear",
+            "origins": ["https://app.example.com"],
+            "origin_regex": [r"^https://([a-z0-9]+-)*[a-z0-9]+\.example\.com$"],
+        }
+    )
+    origin = "https://" + "a" * 3000 + "!.example.com"
+    found = run_probes(edge, policy_yaml, ())
+    assert not found
+    with httpx.Client(timeout=10.0) as client:
+        started = time.monotonic()
+        observed = edge.exchange(client, Request("GET", origin)).observed
+        elapsed = time.monotonic() - started
+    assert not differences(evaluate(parse(policy_yaml), Request("GET", origin)), observed)
+    assert elapsed < 1.0
