@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import idna
 
@@ -225,6 +226,9 @@ def _normalise_host(host: str) -> str:
 # --- origin_regex -------------------------------------------------------------------
 
 
+# Validation, rendering and the evaluator each ask for the same entries; the analysis of a
+# long regex takes a few milliseconds, so it is done once per text.
+@lru_cache(maxsize=1024)
 def check_origin_regex(value: str) -> str:
     """Validate an ``origin_regex`` entry; return the anchored pattern the targets use.
 
