@@ -842,7 +842,9 @@ def _base_count(node: Repeat) -> int:
 
 def _generate(
     node: Node, plan: dict[Node, int], letters: bool = False, in_repeat_of_dot: bool = False
-) -> list:
+) -> list[tuple[str, int]]:
+    """The characters of one sample under ``plan`` (branch or count per choice point), each
+    with how freely the attacker picks it (see :class:`Sample`)."""
     if isinstance(node, Chars):
         if node.kind == "literal":
             return [(_representative(node.mask), 1)]
@@ -984,13 +986,14 @@ def _attacker_spellings(pattern: re.Pattern[str], sample: Sample, site: _Site) -
     spellings = []
     if any(choice != 1 for choice in sample.choices[suffix_start:host_end]):
         # The suffix is the attacker's choice if the same name is matched under two real
-        # suffixes ('example\\.[a-z]+'), not merely under a few ('com.?' adds 'coma').
-        spelled = [
-            sample.text[:suffix_start] + suffix + sample.text[host_end:]
-            for suffix in ("xyz", "com")
-        ]
-        if all(pattern.fullmatch(spelling) for spelling in spelled):
-            spellings.append(spelled[0])
+        # suffixes ('example\\.[a-z]+', 'a\\.co\\.[a-z]{2}'), not merely under a few
+        # spellings ('com.?' adds 'coma').
+        for pair in (("xyz", "com"), ("uk", "de")):
+            spelled = [
+                sample.text[:suffix_start] + suffix + sample.text[host_end:] for suffix in pair
+            ]
+            if all(pattern.fullmatch(spelling) for spelling in spelled):
+                spellings.append(spelled[0])
     if _label_chosen(sample, site):
         start = host_end - len(site.registrable)
         free = [index for index in range(start, suffix_start) if sample.choices[index] == FREE]

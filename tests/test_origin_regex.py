@@ -259,6 +259,7 @@ def test_a_regex_pcre_would_compile_too_large_is_refused(regex: str) -> None:
         (r"^https://[a-z0-9-]+\.github\.io$", "https://corsgen-attacker.github.io"),
         (r"^https://[a-z]+example\.net$", "https://corsgenattackerexample.net"),
         (r"^https://example\.[a-z]+$", "https://example.xyz"),
+        (r"^https://[a-z]+\.co\.[a-z]{2}$", "https://a.co.uk"),
         (r"^https://[a-z]{1,20}\.co\.uk$", "https://corsgenattacker.co.uk"),
         (r"^https://...\.com$", "https://aaa.com"),
     ],
