@@ -12,8 +12,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corsgen.cli_args import path_problem
-from corsgen.errors import PolicyError, Problem
+from corsgen.errors import PolicyError, Problem, path_problem
 from corsgen.policy import Policy, load_policy
 from corsgen.render import render
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import errno
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from corsgen.errors import path_problem
 
 # The exit codes of every command, in one place (README "Exit status", docs/policy.md).
 EXIT_OK = 0
@@ -20,19 +20,6 @@ EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, what shells report for an interr
 # The reader of stdout went away (`corsgen render ... | head -1`): 128 + SIGPIPE, what
 # shells report for `cat big | head -1`, so `set -o pipefail` scripts see the usual code.
 EXIT_BROKEN_PIPE = 141
-
-
-def path_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be read as a policy file or folder, or ``None`` when it can."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return f"{path}: symlink loop (a link that leads back to itself); fix or remove it"
-        if exc.errno == errno.ENOENT and os.path.islink(path):
-            return f"{path}: symlink to a missing file ({os.readlink(path)})"
-        return f"{path}: {exc.strerror}"
-    return None
 
 
 def _existing(paths: list[Path]) -> list[Path]:

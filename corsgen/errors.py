@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,3 +94,16 @@ class OutputError(OSError):
 
     def __str__(self) -> str:
         return f"cannot {self.action} {self.path}: {self.reason}"
+
+
+def path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a policy file or folder, or ``None`` when it can."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path}: symlink loop (a link that leads back to itself); fix or remove it"
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return f"{path}: symlink to a missing file ({os.readlink(path)})"
+        return f"{path}: {exc.strerror}"
+    return None
