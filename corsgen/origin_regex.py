@@ -21,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import NoReturn
 
-from corsgen.public_suffix import public_suffix_of, registrable_domain
+from corsgen.public_suffix import is_public_suffix, public_suffix_of, registrable_domain
 
 # No host name needs a count above 255 (a DNS label is at most 63 characters, a name 253);
 # PCRE refuses counts above 65535 ('number too big in {} quantifier'), and unrolls every
@@ -932,6 +932,10 @@ def _label_chosen(sample: Sample, site: _Site) -> bool:
     host_end = site.host_start + len(site.host)
     start = host_end - len(site.registrable)
     choices = sample.choices[start : host_end - len(site.suffix) - 1]
+    if not is_public_suffix(site.suffix):
+        # An unknown top-level name ('localhost', 'internal', 'test') is nobody's to sell:
+        # names under it are the operator's own (or resolve to this machine).
+        return False
     if FREE in choices:
         return True
     spellings = 1
@@ -955,12 +959,9 @@ def attacker_origin(text: str, tree: Node | None = None) -> str | None:
         if site is None:
             continue
         prefix = site.host[: -len(site.registrable)]
-        hosts = [
-            f"{ATTACKER_LABEL}.com",
-            f"{ATTACKER_LABEL}.github.io",
-            f"{ATTACKER_LABEL}.{site.suffix}",
-            f"{prefix}{ATTACKER_LABEL}.{site.suffix}",
-        ]
+        hosts = [f"{ATTACKER_LABEL}.com", f"{ATTACKER_LABEL}.github.io"]
+        if is_public_suffix(site.suffix):  # not 'localhost', 'internal', 'test'
+            hosts += [f"{ATTACKER_LABEL}.{site.suffix}", f"{prefix}{ATTACKER_LABEL}.{site.suffix}"]
         for host in hosts:
             for scheme in dict.fromkeys((site.scheme, "https", "http")):
                 probes.append(f"{scheme}://{host}{site.port}")

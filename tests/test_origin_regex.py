@@ -293,6 +293,10 @@ def test_the_error_is_on_the_line_of_the_regex_that_causes_it() -> None:
         r"^https://[a-z]\.example\.com$",
         r"^https://app\.example\.com.?$",  # 'coma' is no suffix anyone can register under
         r"^http://[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:8080$",  # addresses, not registrable names
+        # Special-use and internal names nobody can register.
+        r"^http://pr-[0-9]+\.localhost:3000$",
+        r"^https://[a-z0-9-]+\.internal$",
+        r"^https://[a-z]+\.test$",
     ],
 )
 def test_credentials_keep_regexes_under_a_name_you_control(regex: str) -> None:
