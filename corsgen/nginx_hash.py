@@ -83,7 +83,7 @@ def _table_hint(keys: list[str]) -> HashHint | None:
     while True:
         # With the default bucket, search as far as nginx does: None must mean a warning.
         tries = None if bucket == DEFAULT_BUCKET_SIZE else 200
-        if count <= DEFAULT_MAX_SIZE and _first_size(entries, bucket, DEFAULT_MAX_SIZE, tries):
+        if _first_size(entries, bucket, DEFAULT_MAX_SIZE, tries):
             return None if bucket == DEFAULT_BUCKET_SIZE else HashHint(bucket, DEFAULT_MAX_SIZE)
         # Larger tables: a few sizes at falling load factors; then a max_size whose
         # search window (see _first_size) contains the size that fits.
