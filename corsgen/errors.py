@@ -39,9 +39,19 @@ def shorten_words(message: str) -> str:
     return _LONG_WORD.sub(lambda match: _shorten_word(match.group()), message)
 
 
+def location(path: Path | str, line: int | None, column: int | None = None) -> str:
+    """``path:line[:column]`` (or the path alone): how every message names a place in a file."""
+    where = str(path)
+    if line is not None:
+        where += f":{line}"
+        if column is not None:
+            where += f":{column}"
+    return where
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a policy file.
+    """One thing wrong at a line of a file: a policy file, or the application it is read from.
 
     ``entry`` is the offending value or key as the user wrote it (``None`` when the
     problem is the file as a whole); ``message`` says what is wrong and how to fix it.
@@ -54,15 +64,10 @@ class Problem:
     column: int | None = None
 
     def format(self, path: Path | str) -> str:
-        where = str(path)
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
         entry = ""
         if self.entry is not None:
             entry = f"entry {quoted(self.entry)}: "
-        return f"{where}: {entry}{shorten_words(self.message)}"
+        return f"{location(path, self.line, self.column)}: {entry}{shorten_words(self.message)}"
 
 
 class PolicyError(Exception):

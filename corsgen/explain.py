@@ -1,20 +1,13 @@
-"""``corsgen explain``: what one request gets under a policy, and which entry decided it.
+"""What ``corsgen explain`` says: one request's verdict as lines or JSON, with file:line.
 
-The answer comes from :func:`corsgen.evaluate.evaluate`, the evaluator the differential
-tests hold nginx and Apache to. Heavy modules are imported inside the command.
+The verdict comes from :func:`corsgen.evaluate.evaluate`, the evaluator the differential
+tests hold nginx and Apache to; the command is :mod:`corsgen.commands.explain`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
-
-import typer
-
-if TYPE_CHECKING:
-    from corsgen.evaluate import Request, Verdict
-    from corsgen.sourced import Sourced
+from corsgen.evaluate import Request, Verdict
+from corsgen.sourced import Sourced
 
 _SHORT = {
     "edge 204": "204 at the edge",
@@ -26,86 +19,6 @@ _ANSWERS = {
     "edge 403": "403 Forbidden, answered at the edge (never reaches the upstream)",
     "upstream": "passed to the upstream; its status is kept and these headers are set on it",
 }
-
-
-def explain(
-    policy_file: Annotated[
-        Path,
-        typer.Argument(
-            help="The policy file (YAML).",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            show_default=False,
-        ),
-    ],
-    origin: Annotated[
-        Optional[list[str]],  # noqa: UP045 - typer inspects the annotation at run time
-        typer.Option(
-            "--origin",
-            help="The request's Origin header (omit for none); repeat it to send several "
-            "Origin lines, as no browser does.",
-        ),
-    ] = None,
-    method: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "--method",
-            help="The request method; with --preflight, the method the browser asks for "
-            "(Access-Control-Request-Method). Default GET.",
-        ),
-    ] = None,
-    header: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option(
-            "--header",
-            help="A header the browser asks to send (Access-Control-Request-Headers); "
-            "repeat for several. Implies nothing without --preflight.",
-        ),
-    ] = None,
-    preflight: Annotated[
-        bool,
-        typer.Option("--preflight", help="Explain the OPTIONS preflight instead."),
-    ] = False,
-    private_network: Annotated[
-        bool,
-        typer.Option(
-            "--private-network",
-            help="The preflight carries Access-Control-Request-Private-Network: true.",
-        ),
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
-) -> None:
-    """Print what one request gets under a policy, and which entry decided it.
-
-    Shows the verdict (answered at the edge with 204 or 403, or passed upstream), every
-    Access-Control-* header and Vary, and the origins / origin_regex entry that matched
-    the Origin with its file:line — or why none did.
-    """
-    from corsgen.evaluate import Request, evaluate
-    from corsgen.sourced import load_sourced
-
-    sourced = load_sourced(policy_file)
-    wanted = (method or "GET").upper()
-    headers = ", ".join(header) if header else None
-    first, *more = origin or [None]
-    if preflight:
-        request = Request(
-            "OPTIONS",
-            first,
-            wanted,
-            headers,
-            "true" if private_network else None,
-            more_origins=tuple(more),
-        )
-    else:
-        request = Request(wanted, first, more_origins=tuple(more))
-    verdict = evaluate(sourced.policy, request)
-    if as_json:
-        typer.echo(json.dumps(verdict_json(sourced, request, verdict), indent=2))
-        return
-    for line in describe(sourced, request, verdict):
-        typer.echo(line)
 
 
 def _where(sourced: Sourced, verdict: Verdict) -> str:

@@ -20,12 +20,13 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from corsgen.errors import PolicyError, Problem
 from corsgen.init import load_policy_text, yaml_name
-
-if TYPE_CHECKING:
-    from corsgen.policy import Policy
+from corsgen.load import Document
+from corsgen.origins import OriginSyntaxError, parse_origin
+from corsgen.policy import MAX_AGE_LIMIT, Policy, policy_from_document
 
 # CORSMiddleware.__init__ in starlette/middleware/cors.py.
 STARLETTE_DEFAULTS: dict[str, Any] = {
@@ -72,30 +73,9 @@ _YAML_WORDS = frozenset({"null", "true", "false"})
 # --- results and problems -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Untranslatable:
-    """One thing in the application that corsgen init cannot carry over faithfully."""
-
-    line: int | None
-    setting: str | None
-    message: str
-
-    def format(self, filename: Path | str) -> str:
-        where = f"{filename}:{self.line}" if self.line is not None else str(filename)
-        setting = f"{self.setting}: " if self.setting else ""
-        return f"{where}: {setting}{self.message}"
-
-
-class TranslationError(Exception):
-    """The middleware could not be translated; carries every problem found."""
-
-    def __init__(self, filename: Path | str, problems: list[Untranslatable]) -> None:
-        self.filename = filename
-        self.problems = sorted(problems, key=lambda problem: problem.line or 0)
-        super().__init__(self.format())
-
-    def format(self) -> str:
-        return "\n".join(problem.format(self.filename) for problem in self.problems)
+class TranslationError(PolicyError):
+    """The middleware could not be translated; carries every problem found, at the
+    application's lines (a setting corsgen cannot carry over, or one its rules refuse)."""
 
 
 @dataclass(frozen=True)
@@ -361,7 +341,7 @@ class _Translator:
     def __init__(self, module: _Module, call: ast.Call) -> None:
         self.module = module
         self.call = call
-        self.problems: list[Untranslatable] = []
+        self.problems: list[Problem] = []
         self.notes: list[str] = []
         self.values: dict[str, _Value] = {}
         # Settings already reported as unreadable: not replaced by Starlette's default,
@@ -369,7 +349,7 @@ class _Translator:
         self.failed: set[str] = set()
 
     def problem(self, line: int | None, setting: str | None, message: str) -> None:
-        self.problems.append(Untranslatable(line, setting, message))
+        self.problems.append(Problem(line, None, f"{setting}: {message}" if setting else message))
 
     def read_keywords(self) -> None:
         if len(self.call.args) > 1:
@@ -444,7 +424,6 @@ class _Translator:
     # --- each setting -------------------------------------------------------------------
 
     def origins(self, credentials: bool | None) -> tuple[_Setting | None, _Setting | None]:
-        from corsgen.origins import OriginSyntaxError, parse_origin
 
         origins = self.strings("allow_origins")
         regex_value = self.effective("allow_origin_regex")
@@ -572,7 +551,6 @@ class _Translator:
         return _Setting(headers.value, [], headers.line, headers.item_lines)
 
     def max_age(self) -> _Setting | None:
-        from corsgen.policy import MAX_AGE_LIMIT
 
         value = self.effective("max_age")
         if value is None:
@@ -661,13 +639,8 @@ def _policy_text(header: list[str], name: str, settings: dict[str, _Setting]) ->
     return "\n".join(lines) + "\n"
 
 
-def _validate_settings(
-    settings: dict[str, _Setting], name: str, source: Path
-) -> list[Untranslatable]:
+def _validate_settings(settings: dict[str, _Setting], name: str, source: Path) -> list[Problem]:
     """corsgen's own checks, each problem reported at the application's line."""
-    from corsgen.errors import PolicyError
-    from corsgen.load import Document
-    from corsgen.policy import policy_from_document
 
     # A setting that did not translate is already reported; an origin stands in for
     # missing origins so that corsgen does not report them a second time.
@@ -682,15 +655,7 @@ def _validate_settings(
     try:
         policy_from_document(Document(path=source, data=data, lines=lines))
     except PolicyError as exc:
-        return [
-            Untranslatable(
-                problem.line,
-                None,
-                (f"entry {problem.entry!r}: " if problem.entry is not None else "")
-                + problem.message,
-            )
-            for problem in exc.problems
-        ]
+        return exc.problems
     return []
 
 
@@ -699,20 +664,19 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
 
     Raises :class:`TranslationError` naming every setting that cannot be carried over.
     """
-    from corsgen.errors import PolicyError
 
     try:
         module = _Module(source, str(source_path))
     except SyntaxError as exc:
         raise TranslationError(
-            source_path, [Untranslatable(exc.lineno, None, f"not valid Python: {exc.msg}")]
+            source_path, [Problem(exc.lineno, None, f"not valid Python: {exc.msg}")]
         ) from None
     calls = module.middleware_calls()
     if not calls:
         raise TranslationError(
             source_path,
             [
-                Untranslatable(
+                Problem(
                     None,
                     None,
                     "no app.add_middleware(CORSMiddleware, ...) or Middleware(CORSMiddleware, "
@@ -725,7 +689,7 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
         raise TranslationError(
             source_path,
             [
-                Untranslatable(
+                Problem(
                     calls[1].lineno,
                     None,
                     f"CORSMiddleware is configured {len(calls)} times (lines {lines}); "
@@ -759,6 +723,5 @@ __all__ = [
     "STARLETTE_SAFELISTED_HEADERS",
     "Translation",
     "TranslationError",
-    "Untranslatable",
     "translate_fastapi",
 ]

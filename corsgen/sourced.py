@@ -11,11 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import typer
-
-from corsgen import term
-from corsgen.cli_args import EXIT_INVALID, EXIT_USAGE
-from corsgen.errors import PolicyError
 from corsgen.load import Document, load_file
 from corsgen.origins import OriginSyntaxError, parse_origin
 from corsgen.policy import Policy, policy_from_document
@@ -88,14 +83,6 @@ class Sourced:
 
 
 def load_sourced(path: Path) -> Sourced:
-    """Load and validate ``path`` for a command; on failure print why and exit 1 (or 2)."""
-    try:
-        document = load_file(path)
-        policy = policy_from_document(document)
-    except PolicyError as exc:
-        term.report(exc)
-        raise typer.Exit(EXIT_INVALID) from None
-    except OSError as exc:
-        typer.echo(f"corsgen: cannot read {path}: {exc.strerror}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
-    return Sourced(policy, document)
+    """Load and validate ``path``; raises ``PolicyError`` or ``OSError``."""
+    document = load_file(path)
+    return Sourced(policy_from_document(document), document)

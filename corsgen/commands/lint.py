@@ -1,7 +1,4 @@
-"""``corsgen lint POLICY...``: warn about valid but risky policies (rules in lint_rules.py).
-
-Heavy modules are imported inside the command so ``corsgen --version`` stays fast.
-"""
+"""``corsgen lint POLICY...``: warn about valid but risky policies (rules in lint_rules.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from corsgen.cli_args import PolicyPaths
-
-EXIT_WARNINGS = 1
+from corsgen import term
+from corsgen.cli_args import EXIT_INVALID, EXIT_USAGE, PolicyPaths
+from corsgen.commands import read_sourced
 
 
 def lint(
@@ -26,8 +23,8 @@ def lint(
     found warnings, 2 on usage errors.
     """
     from corsgen.batch import NoPoliciesError, collect
+    from corsgen.errors import PolicyError
     from corsgen.lint_rules import lint as lint_policy
-    from corsgen.sourced import EXIT_INVALID, EXIT_USAGE, load_sourced
 
     try:
         files = collect(policy_files)
@@ -38,10 +35,10 @@ def lint(
     invalid = 0
     for path in files:
         try:
-            sourced = load_sourced(path)
-        except typer.Exit as exc:
-            if exc.exit_code != EXIT_INVALID:
-                raise
+            sourced = read_sourced(path)
+        except PolicyError as exc:
+            # An invalid file is reported and counted; the other files are still linted.
+            term.report(exc)
             invalid += 1
             continue
         findings = lint_policy(sourced.policy, sourced.document)
@@ -58,4 +55,4 @@ def lint(
             err=True,
         )
     if invalid or (strict and warnings):
-        raise typer.Exit(EXIT_WARNINGS)
+        raise typer.Exit(EXIT_INVALID)

@@ -1,0 +1,43 @@
+"""The commands beside render/validate/check: explain, lint, probe and init.
+
+With :mod:`corsgen.cli`, :mod:`corsgen.cli_args` and :mod:`corsgen.term` this is the
+command-line layer, the only code that imports typer, prints or exits
+(docs/architecture.md). Each command reads its options, calls the safety net or the
+pipeline below, and turns the result into lines and an exit code. The modules below are
+imported inside the commands, so that ``corsgen --version`` does not load pydantic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from corsgen import term
+from corsgen.cli_args import EXIT_INVALID, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from corsgen.sourced import Sourced
+
+
+def read_sourced(path: Path) -> Sourced:
+    """Load and validate ``path``; exit 2 when it cannot be read, raise ``PolicyError``."""
+    from corsgen.sourced import load_sourced
+
+    try:
+        return load_sourced(path)
+    except OSError as exc:
+        typer.echo(f"corsgen: cannot read {path}: {exc.strerror}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def load_sourced_or_exit(path: Path) -> Sourced:
+    """Load and validate ``path``; when it is invalid, print why and exit 1."""
+    from corsgen.errors import PolicyError
+
+    try:
+        return read_sourced(path)
+    except PolicyError as exc:
+        term.report(exc)
+        raise typer.Exit(EXIT_INVALID) from None
