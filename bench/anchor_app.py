@@ -8,16 +8,25 @@ edges were rendered from. The route serves the same small JSON body as the edges
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
-from corsgen.context import pattern_regex
+from corsgen.origins import OriginPattern
 from corsgen.policy import load_policy
+from corsgen.targets.apache import port_regex, subdomain_regex
 
 PAYLOAD = b'{"ok":true}\n'
+
+
+def pattern_regex(origin: OriginPattern) -> str:
+    """An anchored regex for a ``*.`` or ``:*`` entry, labels as the spec defines them."""
+    return (
+        f"^{origin.scheme}://{subdomain_regex(origin)}{re.escape(origin.host)}{port_regex(origin)}$"
+    )
 
 
 def build_app(policy_file: Path) -> FastAPI:

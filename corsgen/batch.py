@@ -15,6 +15,7 @@ from pathlib import Path
 from corsgen.errors import PolicyError, Problem, path_problem
 from corsgen.policy import Policy, load_policy
 from corsgen.render import render
+from corsgen.targets import CannotExpress, get_target
 
 POLICY_SUFFIXES = (".yaml", ".yml")
 
@@ -104,7 +105,7 @@ def load_all(files: list[Path]) -> Loaded:
             loaded.errors.append(exc)
             continue
         # Two policies of one name would write the same files. Different names never
-        # share a variable (`a-b` and `a_b` included): see name_stem in corsgen/context.py.
+        # share a variable (`a-b` and `a_b` included): see name_stem in corsgen/targets/common.py.
         key = policy.name
         if key in seen:
             other, other_name = seen[key]
@@ -124,14 +125,32 @@ def load_all(files: list[Path]) -> Loaded:
 @dataclass
 class Batch:
     files: dict[str, str] = field(default_factory=dict)
+    # Where each file is included (file name → "include inside http { }").
+    placements: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
 def render_all(policies: list[Policy], targets: list[str]) -> Batch:
+    """Every file of every policy for every target; or, first, every feature one cannot express.
+
+    Raises :class:`CannotExpress` naming each policy, feature and target, before rendering.
+    """
+    problems = [
+        problem
+        for name in targets
+        for policy in policies
+        for problem in get_target(name).unexpressed_problems(policy)
+    ]
+    if problems:
+        raise CannotExpress(problems)
     batch = Batch()
-    for target in targets:
+    for name in targets:
+        target = get_target(name)
         for policy in policies:
-            rendering = render(policy, target)
+            rendering = render(policy, name)
             batch.files.update(rendering.files)
+            batch.placements.update(
+                (file.name_for(policy.name), file.placement) for file in target.files
+            )
             batch.notes.extend(rendering.notes)
     return batch

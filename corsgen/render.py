@@ -1,4 +1,8 @@
-"""Render a policy for a target: context → Jinja templates → named text files."""
+"""Render a policy for a target: context → Jinja templates → named text files.
+
+Nothing here knows a particular target: each one's files, templates and context builder
+come from the registry (corsgen/targets/).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,8 @@ from typing import Any
 
 import jinja2
 
-from corsgen.context import apache_context, nginx_context
 from corsgen.policy import Policy
-
-TARGETS = ("nginx", "apache")
+from corsgen.targets import get_target
 
 
 def template_root() -> Path:
@@ -24,11 +26,11 @@ def template_root() -> Path:
 
 
 @cache
-def environment(target: str) -> jinja2.Environment:
+def environment(template_folder: str) -> jinja2.Environment:
     # One per target and process: a folder of policies renders without re-parsing the
     # templates for each policy.
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template_root() / target),
+        loader=jinja2.FileSystemLoader(template_root() / template_folder),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -45,34 +47,30 @@ class Rendering:
     notes: list[str] = field(default_factory=list)
 
 
-def render(policy: Policy, target: str) -> Rendering:
-    """Render ``policy`` for ``target`` (one of :data:`TARGETS`)."""
-    env = environment(target)
-    if target == "nginx":
-        nginx = nginx_context(policy)
-        context = _shallow(nginx)
-        http_file = f"{policy.name}.http.conf"
-        notes = []
-        if nginx.hash_hint:
-            notes.append(
-                f"policy {policy.name!r} needs map_hash_bucket_size "
-                f"{nginx.hash_hint.bucket_size} and map_hash_max_size "
-                f"{nginx.hash_hint.max_size} (at least) in http {{ }}; see the top of {http_file}"
-            )
-        files = {
-            http_file: env.get_template("http.conf.j2").render(context),
-            f"{policy.name}.location.conf": env.get_template("location.conf.j2").render(context),
-        }
-        return Rendering(files, notes)
-    if target == "apache":
-        context = _shallow(apache_context(policy))
-        return Rendering({f"{policy.name}.conf": env.get_template("vhost.conf.j2").render(context)})
-    raise ValueError(f"unknown target {target!r}")
+def render(policy: Policy, target_name: str) -> Rendering:
+    """Render ``policy`` for the target named ``target_name``.
+
+    Raises :class:`corsgen.targets.CannotExpress` when the policy uses a feature the
+    target cannot express: a config that silently dropped it would allow something else.
+    """
+    target = get_target(target_name)
+    target.refuse_unexpressed(policy)
+    context = target.context(policy)
+    values = _shallow(context)
+    env = environment(target.template_folder)
+    digest = policy.digest()
+    files = {
+        file.name_for(policy.name): env.get_template(file.template).render(
+            values, banner=target.banner(policy.name, digest, file)
+        )
+        for file in target.files
+    }
+    return Rendering(files, target.notes(policy, context))
 
 
 def _shallow(context: Any) -> dict[str, Any]:
-    # Keep nested dataclasses as objects so templates can call banner.lines(...).
+    # Keep nested dataclasses as objects so templates can read common.max_age.
     return {field.name: getattr(context, field.name) for field in fields(context)}
 
 
-__all__ = ["TARGETS", "render", "template_root"]
+__all__ = ["Rendering", "render", "template_root"]

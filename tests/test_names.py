@@ -16,14 +16,15 @@ from functools import cache
 
 import pytest
 
-from corsgen.context import (
+from corsgen.policy import Policy
+from corsgen.render import render, template_root
+from corsgen.targets import TARGETS
+from corsgen.targets.apache import apache_env_prefix
+from corsgen.targets.nginx import (
     NGINX_LONGEST_VARIABLE_SUFFIX,
     NGINX_VARIABLE_NAME_LIMIT,
-    apache_env_prefix,
     nginx_variable_prefix,
 )
-from corsgen.policy import Policy
-from corsgen.render import TARGETS, render, template_root
 
 LONG_NAME = "a-policy-name-of-sixty-three-characters-is-still-a-valid-name-x"
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,62}")

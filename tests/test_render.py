@@ -17,7 +17,8 @@ import pytest
 
 from corsgen import __version__
 from corsgen.policy import load_policy
-from corsgen.render import TARGETS, render
+from corsgen.render import render
+from corsgen.targets import TARGETS
 from tests.conftest import POLICIES, REPO
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
