@@ -27,8 +27,10 @@ from corsgen.cli_args import (
     EXIT_USAGE,
     PolicyPaths,
 )
+from corsgen.targets import POLICY_FEATURES, REGISTRY, TARGETS, CannotExpress
 
 if TYPE_CHECKING:
+    from corsgen.batch import Batch
     from corsgen.policy import Policy
 
 
@@ -88,17 +90,8 @@ app = typer.Typer(
 )
 
 
-class Target(str, Enum):
-    nginx = "nginx"
-    apache = "apache"
-
-
-# Where each file goes, printed before it when rendering to stdout.
-PLACEMENT = {
-    ".http.conf": "include inside http { }",
-    ".location.conf": "include inside the location { } that serves or proxies the API",
-    ".conf": "Include inside the <VirtualHost> that serves or proxies the API",
-}
+# The --target choices: every target of the registry (corsgen/targets/).
+Target = Enum("Target", [(name, name) for name in TARGETS], type=str)
 
 
 def _version_callback(value: bool) -> None:
@@ -164,9 +157,18 @@ def _load_many(
     return loaded.policies
 
 
-def _placement(name: str) -> str:
-    suffix = next(suffix for suffix in PLACEMENT if name.endswith(suffix))
-    return PLACEMENT[suffix]
+def _render_all(policies: list[Policy], targets: list[str], writes: bool = False) -> Batch:
+    """Every file of every policy for every target, or exit 1 naming what a target cannot do."""
+    from corsgen.batch import render_all
+
+    try:
+        return render_all(policies, targets)
+    except CannotExpress as exc:
+        for problem in exc.problems:
+            term.problem(f"corsgen: {problem}")
+        if writes:
+            typer.echo("corsgen: nothing was written.", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 TargetsOption = Annotated[
@@ -201,17 +203,15 @@ def render(
     inside the location {} of the API). Apache: NAME.conf (Include inside the
     <VirtualHost>). Every policy is validated first: nothing is written unless all are.
     """
-    from corsgen.batch import render_all
-
     policies = _load_many(policy_files, writes=out_dir is not None)
-    batch = render_all(policies, [t.value for t in dict.fromkeys(target)])
+    batch = _render_all(policies, [t.value for t in dict.fromkeys(target)], out_dir is not None)
     for note in batch.notes:
         term.note(f"corsgen: note: {note}")
     if out_dir is None:
         for index, (name, text) in enumerate(batch.files.items()):
             if index:
                 typer.echo("")
-            typer.echo(f"# ===== {name}: {_placement(name)} =====")
+            typer.echo(f"# ===== {name}: {batch.placements[name]} =====")
             typer.echo(text, nl=False)
         return
     from corsgen.errors import OutputError
@@ -252,11 +252,10 @@ def check(
     Reports every drifted or missing file, and every file corsgen generated for these
     targets whose policy is gone.
     """
-    from corsgen.batch import render_all
     from corsgen.output import drift, stale
 
     targets = [t.value for t in dict.fromkeys(target)]
-    batch = render_all(_load_many(policy_files), targets)
+    batch = _render_all(_load_many(policy_files), targets)
     try:
         reports = drift(batch.files, out_dir)
         gone = stale(out_dir, set(batch.files), targets)
@@ -288,6 +287,40 @@ def check(
     if reports or gone:
         raise typer.Exit(EXIT_INVALID)
     term.success(f"{out_dir}: up to date ({', '.join(targets)})")
+
+
+@app.command()
+def targets(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the same facts as JSON, for scripts and docs.")
+    ] = False,
+) -> None:
+    """List the targets: their files, server version, modules and what they can express."""
+    if as_json:
+        typer.echo(json.dumps([target.facts() for target in REGISTRY.values()], indent=2))
+        return
+    servers = [["target", "server", "oldest tested", "needs (modules)"]]
+    servers += [[t.name, t.server, t.version_floor, ", ".join(t.needs)] for t in REGISTRY.values()]
+    files = [["target", "file (NAME: the policy's name)", "where it goes"]]
+    files += [
+        [t.name, file.name_for("NAME"), file.placement]
+        for t in REGISTRY.values()
+        for file in t.files
+    ]
+    features = [["policy feature", *REGISTRY]]
+    features += [
+        [feature, *("yes" if feature in t.expresses else "no" for t in REGISTRY.values())]
+        for feature in POLICY_FEATURES
+    ]
+    typer.echo("\n\n".join(_aligned(rows) for rows in (servers, files, features)))
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
 
 
 @app.command()
