@@ -46,6 +46,8 @@ from integration.browser.pages import CallResult, Frontend, PageServer
 from integration.edge import EdgeServer, Site, render
 from integration.stub import PredictStub
 
+pytestmark = pytest.mark.slow
+
 BROWSER_MISSING = chromium.unavailable_reason()
 
 

@@ -55,6 +55,8 @@ from integration.http_client import HttpResult
 from integration.netutil import free_port
 from integration.stub import UvicornApp
 
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     import docker
     from docker.models.containers import Container

@@ -21,6 +21,8 @@ from integration.edge import (
 )
 from integration.stub import PredictStub
 
+pytestmark = pytest.mark.slow
+
 EXAMPLE_POLICY = Path(__file__).resolve().parent.parent / "examples" / "predict-api.yaml"
 # Smallest valid PNG-ish payload: the stub only counts bytes.
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

@@ -41,6 +41,8 @@ from integration.edge import HTPASSWD_PASSWORD, HTPASSWD_USER, STATIC_BODY, Edge
 from integration.http_client import HttpResult
 from integration.stub import PredictStub
 
+pytestmark = pytest.mark.slow
+
 POLICY = POLICIES / "any-origin.yaml"
 EXPOSE_HEADERS = ["X-Request-Id", "X-Model-Version"]
 MAX_AGE = "86400"

@@ -8,7 +8,11 @@ answers private-network preflights and reflects requested headers.
 
 from __future__ import annotations
 
+import pytest
+
 from integration.cors_matrix import POLICIES, ListedOriginsContract
+
+pytestmark = pytest.mark.slow
 
 
 class TestLockedDownPolicy(ListedOriginsContract):

@@ -9,6 +9,8 @@ the servers' default settings.
 
 from __future__ import annotations
 
+import pytest
+
 from integration.cors_matrix import (
     ACAO,
     ACAPN,
@@ -18,6 +20,8 @@ from integration.cors_matrix import (
     assert_status,
 )
 from integration.edge import EdgeServer
+
+pytestmark = pytest.mark.slow
 
 POLICY = POLICIES / "long-name.yaml"
 ORIGIN = "https://a.example.org"

@@ -18,6 +18,8 @@ import pytest
 from integration.cors_matrix import ListedOriginsContract
 from integration.edge import NGINX_HTTP_SETTINGS, nginx_http_settings
 
+pytestmark = pytest.mark.slow
+
 NAME = "mx-many"
 WILDCARDS = 1000
 EXACT = 3000

@@ -6,7 +6,11 @@ everything that merely resembles them may not.
 
 from __future__ import annotations
 
+import pytest
+
 from integration.cors_matrix import REPO, ListedOriginsContract
+
+pytestmark = pytest.mark.slow
 
 
 class TestPredictApiPolicy(ListedOriginsContract):

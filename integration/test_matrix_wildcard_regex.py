@@ -6,7 +6,11 @@ wildcard ports allow any port and none, regexes match the whole Origin only.
 
 from __future__ import annotations
 
+import pytest
+
 from integration.cors_matrix import POLICIES, STAR_METHODS, ListedOriginsContract
+
+pytestmark = pytest.mark.slow
 
 
 class TestWildcardRegexPolicy(ListedOriginsContract):

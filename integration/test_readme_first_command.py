@@ -26,8 +26,12 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from integration.conftest import _unavailable
 from integration.edge import CONTAINER_LABEL, OWNER_LABEL, container_output, remove_container
+
+pytestmark = pytest.mark.slow
 
 if TYPE_CHECKING:
     import docker

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from integration.cors_matrix import ACAO, assert_header, assert_status
 from integration.edge import EdgeServer
+
+pytestmark = pytest.mark.slow
 
 NAMES = ("shop", "shop-options", "a-b", "a_b")
 ORIGINS = {name: f"https://site{index}.example.com" for index, name in enumerate(NAMES)}

@@ -56,6 +56,8 @@ from tests.edge_servers import (
     Edge,
 )
 
+pytestmark = pytest.mark.slow
+
 # Bounded so the file runs in well under three minutes on 2 cores; raise it locally with
 # CORSGEN_DIFFERENTIAL_EXAMPLES=500 for a longer hunt.
 EXAMPLES = int(os.environ.get("CORSGEN_DIFFERENTIAL_EXAMPLES", "150"))

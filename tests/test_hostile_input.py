@@ -36,6 +36,8 @@ from tests.edge_servers import (
     nginx_available,
 )
 
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 EXAMPLES = int(os.environ.get("CORSGEN_HOSTILE_EXAMPLES", "150"))
 # Far more than any policy needs: a run that takes longer has hung.

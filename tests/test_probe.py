@@ -21,6 +21,8 @@ from corsgen.render import render
 from tests.conftest import parse
 from tests.edge_servers import Edge
 
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 POLICY = textwrap.dedent(

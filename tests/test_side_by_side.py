@@ -32,6 +32,8 @@ from tests.edge_servers import (
     nginx_available,
 )
 
+pytestmark = pytest.mark.slow
+
 LONG_NAME = "a-policy-name-of-sixty-three-characters-is-still-a-valid-name-x"
 # Pairs whose identifiers collided, and two long names (shortened stems).
 NAMES = ("shop", "shop-options", "a-b", "a_b", "a__b", "a-_b", LONG_NAME, LONG_NAME[:-2])

@@ -8,7 +8,11 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_wheel_installed_in_a_fresh_virtualenv_renders_the_example(tmp_path: Path):
