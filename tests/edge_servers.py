@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import http.server
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -33,10 +30,11 @@ from corsgen.evaluate import Observed, Request, split_list
 from corsgen.load import load_text
 from corsgen.policy import policy_from_document
 from corsgen.render import render
+from edgeharness import process
+from edgeharness.availability import require_installed
+from edgeharness.net import free_port
+from edgeharness.targets import APACHE, NGINX, Target, load_modules, nginx_http_directives
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-APACHE_MODULES = Path("/usr/lib/apache2/modules")
 GENERATION_HEADER = "X-Corsgen-Generation"
 # base64(SHA-1("not-used")): a password file entry both nginx and Apache read.
 SECRET_SHA1 = "kIrBUuVLtOwxzB19Wxhtp6QvlWg="
@@ -60,12 +58,6 @@ UPSTREAM_CORS_HEADERS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def write_static_file(root: Path) -> None:
     """The locally served file behind ``/static/`` (the spec's "locally served content"),
     and the password file of ``/auth/`` (whose one user no test request ever logs in as)."""
@@ -75,14 +67,6 @@ def write_static_file(root: Path) -> None:
     (root / "htpasswd").write_text(f"corsgen:{{SHA}}{SECRET_SHA1}\n", encoding="utf-8")
     os.chmod(root, 0o755)
     os.chmod(root / "htpasswd", 0o644)
-
-
-def nginx_available() -> bool:
-    return os.access(NGINX, os.X_OK)
-
-
-def apache_available() -> bool:
-    return os.access(APACHE, os.X_OK) and (APACHE_MODULES / "mod_headers.so").exists()
 
 
 # --- the upstream --------------------------------------------------------------------------
@@ -176,7 +160,7 @@ class Edge:
     """Base class: a server process on 127.0.0.1 that loads rendered policy files."""
 
     name = "edge"
-    target = ""
+    server: Target  # the binary and the commands that test, start and reload a config
 
     def __init__(self, upstream: Upstream, root: Path | None = None) -> None:
         self.upstream = upstream
@@ -185,20 +169,15 @@ class Edge:
         self.policy_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.generation = 0
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: process.LocalProcess | None = None
         self._request_counter = 0
 
-    # Subclasses: write the main config for the current generation; test it; signal it.
+    @property
+    def target(self) -> str:
+        return self.server.name
+
+    # Subclasses: write the main config for the current generation.
     def write_main_config(self) -> Path:
-        raise NotImplementedError
-
-    def test_command(self, config: Path) -> list[str]:
-        raise NotImplementedError
-
-    def start_command(self, config: Path) -> list[str]:
-        raise NotImplementedError
-
-    def reload_command(self, config: Path) -> list[str]:
         raise NotImplementedError
 
     def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
@@ -224,12 +203,8 @@ class Edge:
         return self.write_main_config()
 
     def check(self, config: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            self.test_command(config),
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+        return process.run(
+            self.server.test_command(str(config), prefix=str(self.root)), COMMAND_TIMEOUT
         )
 
     def check_rendered(self, rendered: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -241,26 +216,23 @@ class Edge:
         result = self.check(config)
         if result.returncode != 0:
             raise ConfigRejected(f"{self.name} -t failed:\n{result.stderr}")
-        self.process = subprocess.Popen(
-            self.start_command(config),
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.root / "stderr.log", "wb"),  # noqa: SIM115 - owned by the process
+        self.process = process.LocalProcess(
+            self.name,
+            self.server.start_command(str(config), prefix=str(self.root)),
+            self.root / "stderr.log",
         )
+        self.process.start()
         self._wait_for_generation(START_TIMEOUT)
 
     def load(self, rendered: dict[str, str]) -> None:
         """Switch the running server to ``rendered``; return once it answers with it."""
-        assert self.process is not None and self.process.poll() is None, f"{self.name} died"
+        assert self.process is not None and self.process.alive(), f"{self.name} died"
         config = self.install(rendered)
         result = self.check(config)
         if result.returncode != 0:
             raise ConfigRejected(f"{self.name} -t failed:\n{result.stderr}")
-        subprocess.run(
-            self.reload_command(config),
-            capture_output=True,
-            timeout=COMMAND_TIMEOUT,
-            check=True,
-        )
+        reload = self.server.reload_command(str(config), prefix=str(self.root))
+        subprocess.run(reload, capture_output=True, timeout=COMMAND_TIMEOUT, check=True)
         self._wait_for_generation(RELOAD_TIMEOUT)
 
     def _wait_for_generation(self, timeout: float) -> None:
@@ -268,7 +240,7 @@ class Edge:
         deadline = time.monotonic() + timeout
         last = "no answer"
         while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
+            if self.process is not None and not self.process.alive():
                 raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
             try:
                 response = httpx.get(f"{self.base_url}/ready", timeout=2.0)
@@ -292,13 +264,8 @@ class Edge:
         return text
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            self.process.stop()
         self.process = None
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -363,7 +330,7 @@ class Edge:
 
 class NginxEdge(Edge):
     name = "nginx"
-    target = "nginx"
+    server = NGINX
 
     def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
         files = {}
@@ -372,23 +339,14 @@ class NginxEdge(Edge):
             files["policy" + suffix] = text
         return files
 
-    def write_main_config(self) -> Path:
+    def write_config(self, label: str, http_part: str, server_part: str) -> Path:
+        """nginx.conf for this generation: one server on ``self.port`` around the parts."""
         root = self.root
         for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
-        write_static_file(root)
-        # As the docs say: the sizes the rendered file asks for go into http { }.
-        http_conf = (self.policy_dir / "policy.http.conf").read_text(encoding="utf-8")
-        hash_sizes = "".join(
-            f"    {directive} {size};\n"
-            for directive, size in re.findall(
-                r"^#\s+(map_hash_bucket_size|map_hash_max_size) ([0-9]+);", http_conf, re.M
-            )
-        )
         config = root / "nginx.conf"
         config.write_text(
-            f"""# corsgen test edge, generation {self.generation}
-daemon off;
+            f"""# corsgen {label}, generation {self.generation}
 worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/error.log warn;
@@ -403,50 +361,48 @@ http {{
     fastcgi_temp_path {root}/temp/fastcgi;
     uwsgi_temp_path {root}/temp/uwsgi;
     scgi_temp_path {root}/temp/scgi;
-{hash_sizes}    include {self.policy_dir}/policy.http.conf;
-    server {{
+{http_part}    server {{
         listen 127.0.0.1:{self.port};
-        server_name localhost;
-        location / {{
-            include {self.policy_dir}/policy.location.conf;
-            add_header {GENERATION_HEADER} "{self.generation}" always;
-            proxy_pass http://127.0.0.1:{self.upstream.port};
-        }}
-        location /static/ {{
-            include {self.policy_dir}/policy.location.conf;
-            add_header {GENERATION_HEADER} "{self.generation}" always;
-            root {root}/www;
-        }}
-        location /auth/ {{
-            include {self.policy_dir}/policy.location.conf;
-            add_header {GENERATION_HEADER} "{self.generation}" always;
-            auth_basic "corsgen test";
-            auth_basic_user_file {root}/htpasswd;
-            proxy_pass http://127.0.0.1:{self.upstream.port};
-        }}
-    }}
+{server_part}    }}
 }}
 """,
             encoding="utf-8",
         )
         return config
 
-    def _base(self, config: Path) -> list[str]:
-        return [NGINX, "-p", str(self.root), "-c", str(config), "-e", str(self.root / "error.log")]
-
-    def test_command(self, config: Path) -> list[str]:
-        return [*self._base(config), "-t", "-q"]
-
-    def start_command(self, config: Path) -> list[str]:
-        return self._base(config)
-
-    def reload_command(self, config: Path) -> list[str]:
-        return [*self._base(config), "-s", "reload"]
+    def write_main_config(self) -> Path:
+        root = self.root
+        write_static_file(root)
+        # As the docs say: the sizes the rendered file asks for go into http { }.
+        http_conf = (self.policy_dir / "policy.http.conf").read_text(encoding="utf-8")
+        includes = (
+            f"{nginx_http_directives([http_conf])}    include {self.policy_dir}/policy.http.conf;\n"
+        )
+        policy = (
+            f"            include {self.policy_dir}/policy.location.conf;\n"
+            f'            add_header {GENERATION_HEADER} "{self.generation}" always;\n'
+        )
+        proxy = f"            proxy_pass http://127.0.0.1:{self.upstream.port};\n"
+        return self.write_config(
+            "test edge",
+            includes,
+            f"""        server_name localhost;
+        location / {{
+{policy}{proxy}        }}
+        location /static/ {{
+{policy}            root {root}/www;
+        }}
+        location /auth/ {{
+{policy}            auth_basic "corsgen test";
+            auth_basic_user_file {root}/htpasswd;
+{proxy}        }}
+""",
+        )
 
 
 class ApacheEdge(Edge):
     name = "apache"
-    target = "apache"
+    server = APACHE
     MODULES = (
         "mpm_event",
         "authz_core",
@@ -466,17 +422,13 @@ class ApacheEdge(Edge):
         (text,) = rendered.values()
         return {"policy.conf": text}
 
-    def write_main_config(self) -> Path:
+    def write_config(self, label: str, body: str) -> Path:
+        """apache2.conf for this generation: listening on ``self.port``, then ``body``."""
         root = self.root
         (root / "run").mkdir(exist_ok=True)
-        write_static_file(root)
-        modules = "\n".join(
-            f"LoadModule {module}_module {APACHE_MODULES}/mod_{module}.so"
-            for module in self.MODULES
-        )
         config = root / "apache2.conf"
         config.write_text(
-            f"""# corsgen test edge, generation {self.generation}
+            f"""# corsgen {label}, generation {self.generation}
 ServerRoot {root}
 DefaultRuntimeDir {root}/run
 PidFile {root}/apache2.pid
@@ -486,8 +438,17 @@ LogLevel warn
 ServerName 127.0.0.1
 User www-data
 Group www-data
-{modules}
-# Two children and spare slots: a graceful restart then starts the new generation at
+{load_modules(self.MODULES)}{body}""",
+            encoding="utf-8",
+        )
+        return config
+
+    def write_main_config(self) -> Path:
+        root = self.root
+        write_static_file(root)
+        return self.write_config(
+            "test edge",
+            f"""# Two children and spare slots: a graceful restart then starts the new generation at
 # once instead of on the next once-a-second maintenance tick.
 StartServers 2
 ServerLimit 8
@@ -514,18 +475,7 @@ Listen 127.0.0.1:{self.port}
     </Location>
 </VirtualHost>
 """,
-            encoding="utf-8",
         )
-        return config
-
-    def test_command(self, config: Path) -> list[str]:
-        return [APACHE, "-f", str(config), "-t"]
-
-    def start_command(self, config: Path) -> list[str]:
-        return [APACHE, "-f", str(config), "-DFOREGROUND"]
-
-    def reload_command(self, config: Path) -> list[str]:
-        return [APACHE, "-f", str(config), "-k", "graceful"]
 
 
 EDGES: dict[str, type[Edge]] = {"nginx": NginxEdge, "apache": ApacheEdge}
@@ -538,16 +488,6 @@ version: 1
 name: starter
 origins: [https://app.example.com]
 """
-
-
-def need(available: bool, what: str) -> None:
-    """Skip without the server binary; fail instead on CI, where it must be installed."""
-    if available:
-        return
-    message = f"{what} is not installed (apt-get install nginx-light apache2)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -570,12 +510,12 @@ def _running(edge_class: type[Edge], upstream: Upstream) -> Iterator[Edge]:
 @pytest.fixture(scope="session")
 def nginx_edge(upstream: Upstream) -> Iterator[Edge]:
     """A real nginx on 127.0.0.1, started once per session; tests reload it with `load`."""
-    need(nginx_available(), "nginx")
+    require_installed(NGINX)
     yield from _running(NginxEdge, upstream)
 
 
 @pytest.fixture(scope="session")
 def apache_edge(upstream: Upstream) -> Iterator[Edge]:
     """A real Apache on 127.0.0.1, started once per session; tests reload it with `load`."""
-    need(apache_available(), "apache2")
+    require_installed(APACHE)
     yield from _running(ApacheEdge, upstream)

@@ -26,15 +26,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from corsgen.cli import app
-from tests.edge_servers import (
-    ApacheEdge,
-    Edge,
-    NginxEdge,
-    Upstream,
-    apache_available,
-    need,
-    nginx_available,
-)
+from edgeharness.availability import require_installed
+from edgeharness.targets import APACHE, NGINX
+from tests.edge_servers import ApacheEdge, Edge, NginxEdge, Upstream
 
 pytestmark = pytest.mark.slow
 
@@ -48,8 +42,7 @@ SENTINEL = "committed config, must survive a failed run\n"
 @pytest.fixture(scope="module")
 def checkers(upstream: Upstream) -> Iterator[dict[str, Edge]]:
     """Config testers (never started): they run `nginx -t` / `apache2 -t` on rendered files."""
-    need(nginx_available(), "nginx")
-    need(apache_available(), "apache2")
+    require_installed(NGINX, APACHE)
     edges = {"nginx": NginxEdge(upstream), "apache": ApacheEdge(upstream)}
     yield edges
     for edge in edges.values():

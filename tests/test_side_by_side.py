@@ -21,16 +21,9 @@ import pytest
 
 from corsgen.policy import Policy
 from corsgen.render import render
-from tests.edge_servers import (
-    GENERATION_HEADER,
-    ApacheEdge,
-    Edge,
-    NginxEdge,
-    Upstream,
-    apache_available,
-    need,
-    nginx_available,
-)
+from edgeharness.availability import require_installed
+from edgeharness.targets import APACHE, NGINX
+from tests.edge_servers import GENERATION_HEADER, ApacheEdge, Edge, NginxEdge, Upstream
 
 pytestmark = pytest.mark.slow
 
@@ -73,9 +66,6 @@ class SideBySideNginx(NginxEdge):
         return dict(rendered)
 
     def write_main_config(self) -> Path:
-        root = self.root
-        for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
         names = policy_names(self.policy_dir, ".location.conf")
         includes = "".join(f"    include {self.policy_dir}/{n}.http.conf;\n" for n in names)
         proxy = f"proxy_pass http://127.0.0.1:{self.upstream.port};"
@@ -95,36 +85,15 @@ class SideBySideNginx(NginxEdge):
             + "        }\n"
             for name in names
         )
-        config = root / "nginx.conf"
-        config.write_text(
-            f"""# corsgen side-by-side test, generation {self.generation}
-daemon off;
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-user root root;
-events {{
-    worker_connections 256;
-}}
-http {{
-    access_log off;
-    client_body_temp_path {root}/temp/client_body;
-    proxy_temp_path {root}/temp/proxy;
-    fastcgi_temp_path {root}/temp/fastcgi;
-    uwsgi_temp_path {root}/temp/uwsgi;
-    scgi_temp_path {root}/temp/scgi;
-{includes}    server {{
-        listen 127.0.0.1:{self.port};
-        location = /ready {{
+        return self.write_config(
+            "side-by-side test",
+            includes,
+            f"""        location = /ready {{
             add_header {GENERATION_HEADER} "{self.generation}" always;
             return 200;
         }}
-{locations}    }}
-}}
-""",
-            encoding="utf-8",
+{locations}""",
         )
-        return config
 
 
 class SideBySideApache(ApacheEdge):
@@ -134,12 +103,6 @@ class SideBySideApache(ApacheEdge):
         return dict(rendered)
 
     def write_main_config(self) -> Path:
-        root = self.root
-        (root / "run").mkdir(exist_ok=True)
-        modules = "\n".join(
-            f"LoadModule {module}_module /usr/lib/apache2/modules/mod_{module}.so"
-            for module in self.MODULES
-        )
         vhosts = "".join(
             f"<VirtualHost 127.0.0.1:{self.port}>\n"
             f"    ServerName {apache_host(name)}\n"
@@ -149,24 +112,7 @@ class SideBySideApache(ApacheEdge):
             f"</VirtualHost>\n"
             for name in policy_names(self.policy_dir, ".conf")
         )
-        config = root / "apache2.conf"
-        config.write_text(
-            f"""# corsgen side-by-side test, generation {self.generation}
-ServerRoot {root}
-DefaultRuntimeDir {root}/run
-PidFile {root}/apache2.pid
-Mutex file:{root}/run default
-ErrorLog {root}/error.log
-LogLevel warn
-ServerName 127.0.0.1
-User www-data
-Group www-data
-{modules}
-Listen 127.0.0.1:{self.port}
-{vhosts}""",
-            encoding="utf-8",
-        )
-        return config
+        return self.write_config("side-by-side test", f"Listen 127.0.0.1:{self.port}\n{vhosts}")
 
 
 def apache_host(name: str) -> str:
@@ -183,13 +129,13 @@ def running(edge: Edge, target: str) -> Iterator[Edge]:
 
 @pytest.fixture(scope="module")
 def side_by_side_nginx(upstream: Upstream) -> Iterator[Edge]:
-    need(nginx_available(), "nginx")
+    require_installed(NGINX)
     yield from running(SideBySideNginx(upstream), "nginx")
 
 
 @pytest.fixture(scope="module")
 def side_by_side_apache(upstream: Upstream) -> Iterator[Edge]:
-    need(apache_available(), "apache2")
+    require_installed(APACHE)
     yield from running(SideBySideApache(upstream), "apache")
 
 

@@ -1,0 +1,202 @@
+"""What each edge target is to the harness: one entry per target in :data:`TARGETS`.
+
+A target here is its program (on the host, or inside its test image), the commands that
+validate, start in the foreground and reload a main config, how to tell it is installed,
+and the settings corsgen's rendered files ask the operator to add around them. How the
+main config wraps the rendered files differs by scenario and stays with each caller.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINT = "apt-get install nginx-light apache2"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One edge server kind, named as corsgen's ``--target`` names it."""
+
+    name: str
+    program: str  # its binary's name, on the host and in the test image
+    image_env: str  # the environment variable that overrides the test image
+    default_image: str
+
+    @property
+    def binary(self) -> str:
+        """The binary on this host (Debian installs both servers in /usr/sbin)."""
+        return shutil.which(self.program) or f"/usr/sbin/{self.program}"
+
+    def installed(self) -> bool:
+        return os.access(self.binary, os.X_OK)
+
+    def missing_message(self) -> str:
+        return f"{self.program} is not installed ({INSTALL_HINT})"
+
+    def image(self) -> str:
+        """The Docker image the integration tests run this target from."""
+        return os.environ.get(self.image_env) or self.default_image
+
+    def version(self) -> str:
+        raise NotImplementedError
+
+    def _base(self, config: str, binary: str | None, prefix: str | None) -> list[str]:
+        raise NotImplementedError
+
+    def test_command(
+        self, config: str, *, binary: str | None = None, prefix: str | None = None
+    ) -> list[str]:
+        """The server's own config test (``nginx -t`` / ``apache2 -t``)."""
+        raise NotImplementedError
+
+    def start_command(
+        self, config: str, *, binary: str | None = None, prefix: str | None = None
+    ) -> list[str]:
+        """Run the server in the foreground, so its pid is the one the harness stops."""
+        raise NotImplementedError
+
+    def reload_command(
+        self,
+        config: str,
+        *,
+        binary: str | None = None,
+        prefix: str | None = None,
+        signal: str | None = None,
+    ) -> list[str]:
+        raise NotImplementedError
+
+
+class NginxTarget(Target):
+    def version(self) -> str:
+        result = subprocess.run([self.binary, "-v"], capture_output=True, text=True, timeout=30)
+        return result.stderr.strip().removeprefix("nginx version: ")
+
+    def _base(self, config: str, binary: str | None, prefix: str | None) -> list[str]:
+        command = [binary or self.binary, "-c", config]
+        if prefix is not None:
+            # -e: the error log nginx writes before it has read the config (the compiled-in
+            # /var/log/nginx/error.log may not be writable for a private test server).
+            command += ["-p", prefix, "-e", f"{prefix}/error.log"]
+        return command
+
+    def test_command(
+        self, config: str, *, binary: str | None = None, prefix: str | None = None
+    ) -> list[str]:
+        return [*self._base(config, binary, prefix), "-t", "-q"]
+
+    def start_command(
+        self, config: str, *, binary: str | None = None, prefix: str | None = None
+    ) -> list[str]:
+        return [*self._base(config, binary, prefix), "-g", "daemon off;"]
+
+    def reload_command(
+        self,
+        config: str,
+        *,
+        binary: str | None = None,
+        prefix: str | None = None,
+        signal: str | None = None,
+    ) -> list[str]:
+        return [*self._base(config, binary, prefix), "-s", signal or "reload"]
+
+
+APACHE_MODULE_DIR = Path("/usr/lib/apache2/modules")
+
+
+class ApacheTarget(Target):
+    def installed(self) -> bool:
+        return super().installed() and (APACHE_MODULE_DIR / "mod_headers.so").exists()
+
+    def version(self) -> str:
+        result = subprocess.run([self.binary, "-v"], capture_output=True, text=True, timeout=30)
+        first = result.stdout.splitlines()[0] if result.stdout else "unknown"
+        return first.removeprefix("Server version: ").strip()
+
+    def _base(self, config: str, binary: str | None, prefix: str | None) -> list[str]:
+        return [binary or self.binary, "-f", config]
+
+    def test_command(
+        self, config: str, *, binary: str | None = None, prefix: str | None = None
+    ) -> list[str]:
+        return [*self._base(config, binary, prefix), "-t"]
+
+    def start_command(
+        self, config: str, *, binary: str | None = None, prefix: str | None = None
+    ) -> list[str]:
+        return [*self._base(config, binary, prefix), "-DFOREGROUND"]
+
+    def reload_command(
+        self,
+        config: str,
+        *,
+        binary: str | None = None,
+        prefix: str | None = None,
+        signal: str | None = None,
+    ) -> list[str]:
+        return [*self._base(config, binary, prefix), "-k", signal or "graceful"]
+
+
+def load_modules(modules: Sequence[str], *, guarded: bool = False) -> str:
+    """``LoadModule`` lines for Debian's Apache module directory.
+
+    ``guarded``: inside ``<IfModule !name>``, for images where some are compiled in
+    (loading a compiled-in module is an error).
+    """
+    lines = []
+    for module in modules:
+        line = f"LoadModule {module}_module {APACHE_MODULE_DIR}/mod_{module}.so"
+        if guarded:
+            line = f"<IfModule !{module}_module>\n    {line}\n</IfModule>"
+        lines.append(line + "\n")
+    return "".join(lines)
+
+
+NGINX = NginxTarget("nginx", "nginx", "CORSGEN_NGINX_IMAGE", "corsgen-test-nginx:bookworm")
+APACHE = ApacheTarget("apache", "apache2", "CORSGEN_APACHE_IMAGE", "corsgen-test-apache:bookworm")
+TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE)}
+
+
+# --- settings the rendered files ask the operator for ------------------------------------------
+
+# The http-level directives a rendered NAME.http.conf may ask the operator to set, written
+# in its leading comment block as "#     map_hash_max_size 6000;".
+NGINX_HTTP_SETTINGS = ("map_hash_bucket_size", "map_hash_max_size")
+_NGINX_HTTP_SETTING_LINE = re.compile(r"#\s*(" + "|".join(NGINX_HTTP_SETTINGS) + r")\s+(\d+)\s*;")
+
+
+def nginx_http_settings(http_conf: str) -> dict[str, int]:
+    """The ``map_hash_*`` values stated in the leading comment block of a NAME.http.conf.
+
+    Only the comment lines before the first directive count, so a comment further down
+    (or a directive someone wrote by hand) is never taken for a request.
+    """
+    settings: dict[str, int] = {}
+    for line in http_conf.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        match = _NGINX_HTTP_SETTING_LINE.fullmatch(stripped)
+        if match:
+            settings[match.group(1)] = int(match.group(2))
+    return settings
+
+
+def merge_http_settings(requests: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """One value per directive: the largest any site asked for (each is a minimum)."""
+    merged: dict[str, int] = {}
+    for request in requests:
+        for name, value in request.items():
+            merged[name] = max(value, merged.get(name, 0))
+    return merged
+
+
+def nginx_http_directives(http_confs: Iterable[str], indent: str = "    ") -> str:
+    """What the operator is told to write in ``http { }`` for these rendered files."""
+    settings = merge_http_settings(nginx_http_settings(text) for text in http_confs)
+    return "".join(f"{indent}{name} {value};\n" for name, value in sorted(settings.items()))
