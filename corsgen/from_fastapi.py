@@ -1,9 +1,9 @@
 """``corsgen init --from-fastapi``: FastAPI's CORSMiddleware, translated into a policy.
 
-The application's source is read with :mod:`ast`, never imported or run. Only literal
-values, and names bound to literals in the same module (or the function that adds the
-middleware), are translated. Anything else is reported with its line, and nothing is
-written: a policy that silently differed from what the application allowed would break
+The application's source is read by :mod:`corsgen.fastapi_source`, never imported or run.
+Only literal values, and names bound to literals in the same module (or the function that
+adds the middleware), are translated. Anything else is reported with its line, and nothing
+is written: a policy that silently differed from what the application allowed would break
 the front-end or, worse, allow more than before.
 
 The policy states Starlette's *effective* settings, not the keywords as written:
@@ -17,12 +17,18 @@ import ast
 import json
 import re
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from corsgen.errors import PolicyError, Problem
+from corsgen.fastapi_source import (
+    MIDDLEWARE_CLASS_KEYWORDS,
+    Application,
+    NotLiteral,
+    SourceValue,
+    snippet,
+)
 from corsgen.init import load_policy_text, yaml_name
 from corsgen.load import Document
 from corsgen.origins import OriginSyntaxError, parse_origin
@@ -42,27 +48,6 @@ STARLETTE_DEFAULTS: dict[str, Any] = {
 # Starlette adds these to every preflight's Access-Control-Allow-Headers, whatever
 # allow_headers says; a JSON POST relies on Content-Type being among them.
 STARLETTE_SAFELISTED_HEADERS = ("Accept", "Accept-Language", "Content-Language", "Content-Type")
-CORS_MIDDLEWARE_MODULES = ("fastapi.middleware.cors", "starlette.middleware.cors")
-# Calls that change a list in place: a list bound to a name and changed later is not
-# the literal it was bound to.
-_MUTATING_METHODS = frozenset(
-    {
-        "append",
-        "extend",
-        "insert",
-        "remove",
-        "pop",
-        "clear",
-        "sort",
-        "reverse",
-        "add",
-        "discard",
-        "update",
-        "__setitem__",
-        "__delitem__",
-        "__iadd__",
-    }
-)
 # Values written unquoted in the policy; everything else is written as a JSON string,
 # which is also a valid YAML double-quoted scalar.
 _PLAIN_TOKEN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
@@ -88,242 +73,6 @@ class Translation:
     notes: list[str] = field(default_factory=list)
 
 
-# --- reading the application ----------------------------------------------------------------
-
-
-class _NotLiteral(Exception):
-    def __init__(self, node: ast.AST, reason: str) -> None:
-        super().__init__(reason)
-        self.node = node
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class _Value:
-    """A literal read from the source, with the line of each list item."""
-
-    value: Any
-    line: int
-    item_lines: tuple[int, ...] = ()
-
-
-def _snippet(node: ast.AST) -> str:
-    text = ast.unparse(node)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-class _Module:
-    """The parsed application: finds the middleware and reads literal values."""
-
-    def __init__(self, source: str, filename: str) -> None:
-        self.tree = ast.parse(source, filename=filename)
-        self.parents: dict[ast.AST, ast.AST] = {}
-        for parent in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(parent):
-                self.parents[child] = parent
-        self.class_names = self._cors_names()
-        self.mutated = self._mutated_names()
-
-    def _cors_names(self) -> set[str]:
-        names = {"CORSMiddleware"}
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.ImportFrom) and node.module in CORS_MIDDLEWARE_MODULES:
-                names.update(
-                    alias.asname or alias.name
-                    for alias in node.names
-                    if alias.name == "CORSMiddleware"
-                )
-        return names
-
-    def _mutated_names(self) -> set[str]:
-        mutated: set[str] = set()
-        for node in ast.walk(self.tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _MUTATING_METHODS
-                and isinstance(node.func.value, ast.Name)
-            ):
-                mutated.add(node.func.value.id)
-            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                if isinstance(node.value, ast.Name):
-                    mutated.add(node.value.id)
-            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-                mutated.add(node.target.id)
-        return mutated
-
-    def is_cors_middleware(self, node: ast.expr) -> bool:
-        if isinstance(node, ast.Name):
-            return node.id in self.class_names
-        return isinstance(node, ast.Attribute) and node.attr == "CORSMiddleware"
-
-    def middleware_calls(self) -> list[ast.Call]:
-        """``app.add_middleware(CORSMiddleware, ...)`` and ``Middleware(CORSMiddleware, ...)``."""
-        calls = [
-            node
-            for node in ast.walk(self.tree)
-            if isinstance(node, ast.Call)
-            and _callee(node) in ("add_middleware", "Middleware")
-            and self.is_cors_middleware(_middleware_class(node))
-        ]
-        return sorted(calls, key=lambda call: (call.lineno, call.col_offset))
-
-    # --- literal values ---------------------------------------------------------------
-
-    def _scopes(self, node: ast.AST) -> list[ast.AST]:
-        # Python resolves a free name in the enclosing functions, then the module;
-        # class bodies are not enclosing scopes for the code inside their methods.
-        scopes: list[ast.AST] = []
-        current = self.parents.get(node)
-        while current is not None:
-            if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                scopes.append(current)
-            current = self.parents.get(current)
-        scopes.append(self.tree)
-        return scopes
-
-    def _bindings(self, scope: ast.AST, name: str) -> list[ast.expr | None]:
-        """What ``name`` is bound to directly in ``scope``; None for a binding not readable."""
-        found: list[ast.expr | None] = []
-        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            arguments = scope.args
-            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-            found += [None for argument in every if argument.arg == name]
-        for node in _scope_nodes(scope):
-            if isinstance(node, ast.Assign):
-                # Names inside unpacking targets are found below as plain stores.
-                found += [
-                    node.value
-                    for target in node.targets
-                    if isinstance(target, ast.Name) and target.id == name
-                ]
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                if node.target.id == name and node.value is not None:
-                    found.append(node.value)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                for alias in node.names:
-                    if (alias.asname or alias.name.split(".")[0]) == name:
-                        found.append(None)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                if node.name == name:
-                    found.append(None)
-            elif (
-                isinstance(node, ast.Name)
-                and isinstance(node.ctx, ast.Store)
-                and node.id == name
-                and not isinstance(self.parents.get(node), (ast.Assign, ast.AnnAssign))
-            ):
-                found.append(None)  # unpacking, for-loop, with ... as, walrus, +=
-        return found
-
-    def _resolve(self, name: ast.Name, seen: frozenset[str]) -> ast.expr:
-        if name.id in seen:
-            raise _NotLiteral(name, f"{name.id!r} refers to itself")
-        if name.id in self.mutated:
-            raise _NotLiteral(
-                name, f"{name.id!r} is changed after it is bound (append, +=, item assignment)"
-            )
-        for scope in self._scopes(name):
-            bindings = self._bindings(scope, name.id)
-            if not bindings:
-                continue
-            if len(bindings) > 1:
-                raise _NotLiteral(name, f"{name.id!r} is bound more than once")
-            (value,) = bindings
-            if value is None:
-                raise _NotLiteral(name, f"{name.id!r} is not bound to a literal value")
-            return value
-        raise _NotLiteral(
-            name, f"{name.id!r} is not bound in this module (imported or built at run time)"
-        )
-
-    def literal(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> _Value:
-        """The literal value of ``node``, following names bound to literals."""
-        if isinstance(node, ast.Name):
-            return self.literal(self._resolve(node, seen), seen | {node.id})
-        if isinstance(node, ast.Constant):
-            return _Value(node.value, node.lineno)
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            items: list[Any] = []
-            lines: list[int] = []
-            for element in node.elts:
-                if isinstance(element, ast.Starred):
-                    raise _NotLiteral(element, "unpacking (*) is not a literal list")
-                item = self.literal(element, seen)
-                items.append(item.value)
-                lines.append(element.lineno)
-            return _Value(items, node.lineno, tuple(lines))
-        if (
-            isinstance(node, ast.UnaryOp)
-            and isinstance(node.op, ast.USub)
-            and isinstance(node.operand, ast.Constant)
-            and isinstance(node.operand.value, int)
-        ):
-            return _Value(-node.operand.value, node.lineno)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
-            # max_age=60 * 60 * 24 and ORIGINS + ["http://localhost"] are still literals.
-            left, right = self.literal(node.left, seen), self.literal(node.right, seen)
-            numbers = all(
-                isinstance(v.value, int) and not isinstance(v.value, bool) for v in (left, right)
-            )
-            if numbers:
-                operate = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__}
-                return _Value(operate[type(node.op)](left.value, right.value), node.lineno)
-            if isinstance(node.op, ast.Add) and all(
-                isinstance(v.value, list) for v in (left, right)
-            ):
-                return _Value(
-                    left.value + right.value, node.lineno, left.item_lines + right.item_lines
-                )
-        raise _NotLiteral(node, "is computed at run time")
-
-
-# The parameter that names the middleware class: Starlette.add_middleware(middleware_class,
-# ...) and Middleware(cls, ...).
-MIDDLEWARE_CLASS_KEYWORDS = ("middleware_class", "cls")
-
-
-def _callee(call: ast.Call) -> str | None:
-    if isinstance(call.func, ast.Attribute):
-        return call.func.attr
-    if isinstance(call.func, ast.Name):
-        return call.func.id
-    return None
-
-
-def _middleware_class(call: ast.Call) -> ast.expr:
-    if call.args:
-        return call.args[0]
-    for keyword in call.keywords:
-        if keyword.arg in MIDDLEWARE_CLASS_KEYWORDS:
-            return keyword.value
-    return ast.Constant(None)
-
-
-_NESTED_SCOPES = (
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.ClassDef,
-    ast.Lambda,
-    ast.ListComp,
-    ast.SetComp,
-    ast.DictComp,
-    ast.GeneratorExp,
-)
-
-
-def _scope_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    """Every node of ``scope`` that belongs to it: nested functions and classes excluded."""
-    pending = list(ast.iter_child_nodes(scope))
-    while pending:
-        node = pending.pop()
-        yield node
-        if isinstance(node, _NESTED_SCOPES):
-            continue  # their name is bound here; their body is another scope
-        pending.extend(ast.iter_child_nodes(node))
-
-
 # --- translating the middleware's settings -------------------------------------------------
 
 
@@ -338,12 +87,12 @@ class _Setting:
 
 
 class _Translator:
-    def __init__(self, module: _Module, call: ast.Call) -> None:
+    def __init__(self, module: Application, call: ast.Call) -> None:
         self.module = module
         self.call = call
         self.problems: list[Problem] = []
         self.notes: list[str] = []
-        self.values: dict[str, _Value] = {}
+        self.values: dict[str, SourceValue] = {}
         # Settings already reported as unreadable: not replaced by Starlette's default,
         # which would only add misleading problems.
         self.failed: set[str] = set()
@@ -365,7 +114,7 @@ class _Translator:
                 self.problem(
                     keyword.value.lineno,
                     None,
-                    f"**{_snippet(keyword.value)} is expanded at run time; "
+                    f"**{snippet(keyword.value)} is expanded at run time; "
                     "write the settings as keywords with literal values",
                 )
                 continue
@@ -374,25 +123,27 @@ class _Translator:
                 continue
             try:
                 self.values[keyword.arg] = self.module.literal(keyword.value)
-            except _NotLiteral as exc:
+            except NotLiteral as exc:
                 self.failed.add(keyword.arg)
                 self.problem(
                     keyword.value.lineno,
                     keyword.arg,
-                    f"{_snippet(exc.node)} {exc.reason}: corsgen init reads only literal "
+                    f"{snippet(exc.node)} {exc.reason}: corsgen init reads only literal "
                     "values and names bound to them in this module; write this setting "
                     "into the policy by hand",
                 )
 
-    def effective(self, setting: str) -> _Value | None:
+    def effective(self, setting: str) -> SourceValue | None:
         if setting in self.failed:
             return None
         if setting in self.values:
             return self.values[setting]
         default = STARLETTE_DEFAULTS[setting]
-        return _Value(list(default) if isinstance(default, tuple) else default, self.call.lineno)
+        return SourceValue(
+            list(default) if isinstance(default, tuple) else default, self.call.lineno
+        )
 
-    def strings(self, setting: str) -> _Value | None:
+    def strings(self, setting: str) -> SourceValue | None:
         """A list-of-strings setting, or None after reporting why it is not one."""
         value = self.effective(setting)
         if value is None:
@@ -666,7 +417,7 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
     """
 
     try:
-        module = _Module(source, str(source_path))
+        module = Application(source, str(source_path))
     except SyntaxError as exc:
         raise TranslationError(
             source_path, [Problem(exc.lineno, None, f"not valid Python: {exc.msg}")]
