@@ -11,7 +11,9 @@ from corsgen.errors import path_problem
 
 # The exit codes of every command, in one place (README "Exit status", docs/policy.md).
 EXIT_OK = 0
-EXIT_INVALID = 1  # the policy is invalid (or, for check/lint --strict, not current/clean)
+# The policy is invalid; for check, lint --strict and probe: not current, not clean, or
+# answered otherwise by the server; for init --from-fastapi: cannot be translated.
+EXIT_INVALID = 1
 EXIT_USAGE = 2  # unknown option, missing or unreadable file, symlink loop
 # The output could not be written (out-dir not writable, under a file, disk full); every
 # file in the out-dir is as it was. Not 1: the policy is fine, the machine is not.
