@@ -33,7 +33,6 @@ from corsgen.load import Document
 from corsgen.origin_regex import attacker_origin
 from corsgen.origins import (
     ANY_ORIGIN,
-    NULL_ORIGIN,
     OriginPattern,
     OriginSyntaxError,
     check_origin_regex,
@@ -321,10 +320,6 @@ class Policy(StrictModel):
     @property
     def allows_any_origin(self) -> bool:
         return self.origins == (ANY_ORIGIN,)
-
-    @property
-    def allows_null_origin(self) -> bool:
-        return NULL_ORIGIN in self.origins
 
     @property
     def reflects_request_headers(self) -> bool:
