@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corsgen.errors import location
 from corsgen.evaluate import (
     BROWSER_MAX_AGE,
     LOCAL_NETWORK_ACCESS,
@@ -156,7 +157,12 @@ _Add = Callable[[str, "int | None", "str | None", str], None]
 
 @dataclass(frozen=True)
 class Finding:
-    """One warning: a rule, where it applies, and what exactly was found."""
+    """One warning: a rule, where it applies, and what exactly was found.
+
+    Not an :class:`corsgen.errors.Problem`: a finding is about a *valid* policy, never
+    stops a command unless ``--strict``, and carries its rule's id, why and fix; it
+    names its place as every problem does (:func:`corsgen.errors.location`).
+    """
 
     rule: Rule
     path: Path
@@ -165,7 +171,7 @@ class Finding:
     detail: str
 
     def format(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else str(self.path)
+        where = location(self.path, self.line)
         entry = f"entry {self.entry!r}: " if self.entry is not None else ""
         return (
             f"{where}: warning {self.rule.id} {self.rule.name}: {entry}{self.detail}\n"
