@@ -1,29 +1,25 @@
 """The servers the benchmark drives: nginx, Apache and uvicorn, each on 127.0.0.1 only.
 
 Every server is started from Debian's packages (uvicorn from pip) with a config written
-into the benchmark's private directory, runs in the foreground of a process this module
-started, and is stopped by that process's pid — never by name. One nginx and one Apache
-serve every case at once, each case on a port of its own, so that cases can be
-interleaved without restarting anything.
+into the benchmark's private directory, through the same harness as the tests
+(``edgeharness``): a foreground process this module started, stopped by its pid — never
+by name. One nginx and one Apache serve every case at once, each case on a port of its
+own, so that cases can be interleaved without restarting anything.
 """
 
 from __future__ import annotations
 
 import http.client
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-APACHE_MODULES = Path("/usr/lib/apache2/modules")
+from edgeharness.net import accepts_connections, free_port
+from edgeharness.process import LocalProcess, run
+from edgeharness.targets import APACHE, NGINX, load_modules
+
+__all__ = ["APACHE", "NGINX", "free_port"]
 # The upstream content every case serves: a small static file, so that the edge itself,
 # not an application behind it, is what the measurement sees.
 PAYLOAD = b'{"ok":true}\n'
@@ -31,12 +27,6 @@ PAYLOAD_PATH = "/api/ok.json"
 
 START_TIMEOUT = 120.0  # nginx builds a 100 000-entry hash and Apache compiles many regexes
 STOP_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -77,70 +67,39 @@ class Site:
     body: str = ""  # nginx: inside location { }; Apache: inside <VirtualHost>
 
 
-@dataclass
-class Server:
-    """A server process this benchmark started (stopped by pid in :meth:`stop`)."""
+class Server(LocalProcess):
+    """A server process this benchmark started, ready once ``probe_port`` accepts."""
 
-    name: str
-    root: Path
-    command: list[str]
-    process: subprocess.Popen[bytes] | None = None
-    probe_port: int = 0
-    cpu_list: str | None = None
-    env: dict[str, str] | None = None
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        command: list[str],
+        probe_port: int,
+        cpu_list: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(name, command, root / f"{name}.stderr.log", env=env, cpu_list=cpu_list)
+        self.root = root
+        self.probe_port = probe_port
 
     def start(self) -> None:
-        command = self.command
-        if self.cpu_list is not None:
-            command = ["taskset", "-c", self.cpu_list, *command]
-        log = open(self.root / f"{self.name}.stderr.log", "wb")  # noqa: SIM115 - owned by the child
-        env = None if self.env is None else {**os.environ, **self.env}
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=env)
-        log.close()
-        wait_until_listening(self.probe_port, START_TIMEOUT, self)
+        super().start()
+        if not self.wait_until(lambda: accepts_connections(self.probe_port), START_TIMEOUT):
+            state = (
+                "exited at start" if not self.alive() else f"did not listen within {START_TIMEOUT}s"
+            )
+            raise RuntimeError(f"{self.name} {state} on {self.probe_port}:\n{self.log_tail()}")
 
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_TIMEOUT)
-        self.process = None
-
-    def log_tail(self) -> str:
+    def log_tail(self, characters: int = 1500) -> str:
         text = ""
         for path in sorted(self.root.glob("*.log")):
-            text += f"--- {path.name}\n" + path.read_text(errors="replace")[-1500:]
+            text += f"--- {path.name}\n" + path.read_text(errors="replace")[-characters:]
         return text
 
 
-def wait_until_listening(port: int, timeout: float, server: Server) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not server.alive():
-            raise RuntimeError(f"{server.name} exited at start:\n{server.log_tail()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{server.name} did not listen on {port} within {timeout}s")
-
-
 def check(command: Sequence[str]) -> None:
-    result = subprocess.run(list(command), capture_output=True, text=True, timeout=300)
+    result = run(command)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
 
@@ -178,7 +137,6 @@ def nginx_server(
     config = root / f"{name}.conf"
     config.write_text(
         f"""# corsgen benchmark: every case is a server {{ }} of its own
-daemon off;
 worker_processes 1;
 pid {root}/{name}.pid;
 error_log {root}/{name}.error.log warn;
@@ -202,14 +160,9 @@ http {{
 """,
         encoding="utf-8",
     )
-    base = [NGINX, "-p", str(root), "-c", str(config), "-e", str(root / f"{name}.error.log")]
-    check([*base, "-t", "-q"])
-    return Server(name, root, base, probe_port=sites[0].port, cpu_list=cpu_list)
-
-
-def nginx_version() -> str:
-    result = subprocess.run([NGINX, "-v"], capture_output=True, text=True, timeout=30)
-    return result.stderr.strip().removeprefix("nginx version: ")
+    check(NGINX.test_command(str(config), prefix=str(root)))
+    command = NGINX.start_command(str(config), prefix=str(root))
+    return Server(name, root, command, probe_port=sites[0].port, cpu_list=cpu_list)
 
 
 # --- Apache --------------------------------------------------------------------------------
@@ -220,9 +173,6 @@ APACHE_LOADED = ("mpm_event", "authz_core", "mime", "headers", "setenvif", "rewr
 def apache_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server:
     """One Apache child process (mpm_event, 64 threads), a VirtualHost per site."""
     (root / "run").mkdir(exist_ok=True)
-    modules = "\n".join(
-        f"LoadModule {module}_module {APACHE_MODULES}/mod_{module}.so" for module in APACHE_LOADED
-    )
     listens = "".join(f"Listen 127.0.0.1:{site.port}\n" for site in sites)
     hosts = "".join(
         f"<VirtualHost 127.0.0.1:{site.port}>\n"
@@ -243,8 +193,7 @@ LogLevel warn
 ServerName 127.0.0.1
 User www-data
 Group www-data
-{modules}
-TypesConfig /etc/mime.types
+{load_modules(APACHE_LOADED)}TypesConfig /etc/mime.types
 # One child with enough threads for wrk's 32 connections, as nginx has one worker.
 StartServers 1
 ServerLimit 1
@@ -261,17 +210,9 @@ MaxKeepAliveRequests 0
 {listens}{hosts}""",
         encoding="utf-8",
     )
-    command = [APACHE, "-f", str(config)]
-    check([*command, "-t"])
-    return Server(
-        "apache", root, [*command, "-DFOREGROUND"], probe_port=sites[0].port, cpu_list=cpu_list
-    )
-
-
-def apache_version() -> str:
-    result = subprocess.run([APACHE, "-v"], capture_output=True, text=True, timeout=30)
-    first = result.stdout.splitlines()[0] if result.stdout else "unknown"
-    return first.removeprefix("Server version: ").strip()
+    check(APACHE.test_command(str(config)))
+    command = APACHE.start_command(str(config))
+    return Server("apache", root, command, probe_port=sites[0].port, cpu_list=cpu_list)
 
 
 # --- uvicorn -------------------------------------------------------------------------------

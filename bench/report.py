@@ -144,7 +144,7 @@ def machine_lines() -> list[str]:
     return [
         f"- machine: {platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
         f"{memory_kib / 1024 / 1024:.0f} GiB; {os_release()}; Python {platform.python_version()}",
-        f"- corsgen {__version__}; nginx {edges.nginx_version()}, {edges.apache_version()} "
+        f"- corsgen {__version__}; nginx {edges.NGINX.version()}, {edges.APACHE.version()} "
         "(Debian packages)",
         f"- Apache: {pcre} (Apache never calls PCRE's JIT); nginx: `pcre_jit` not set, as a "
         "snippet cannot rely on it",
@@ -156,7 +156,9 @@ def machine_lines() -> list[str]:
 
 def _apache_v_lines() -> list[str]:
     try:
-        result = subprocess.run([edges.APACHE, "-V"], capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [edges.APACHE.binary, "-V"], capture_output=True, text=True, timeout=30
+        )
     except OSError:
         return []
     return result.stdout.splitlines()

@@ -30,13 +30,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+# The bench folder is a script directory; edgeharness (the servers) is at the top.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import drive  # noqa: E402 - the bench folder is a script directory, not a package
 import edges  # noqa: E402
 from drive import Measurement, Request  # noqa: E402
 from edges import Answer, Server, Site  # noqa: E402
 from report import CliResult, RunInfo, report, write_doc  # noqa: E402
+
+from edgeharness.targets import nginx_http_directives  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "performance.md"
@@ -187,18 +191,6 @@ def render(spec: PolicySpec, target: str, root: Path) -> dict[str, str]:
     path.parent.mkdir(exist_ok=True)
     path.write_text(spec.yaml(), encoding="utf-8")
     return render_policy(load_policy(path), target).files
-
-
-_HASH_SETTING = re.compile(r"#\s+(map_hash_\w+) (\d+);")
-
-
-def map_hash_settings(http_texts: list[str]) -> str:
-    """The largest map_hash_* values any policy asks for (all share one http { })."""
-    wanted: dict[str, int] = {}
-    for text in http_texts:
-        for name, value in _HASH_SETTING.findall(text):
-            wanted[name] = max(wanted.get(name, 0), int(value))
-    return "".join(f"    {name} {value};\n" for name, value in sorted(wanted.items()))
 
 
 # Reference configuration of the kind ingress-nginx generates for a list of origins: a
@@ -684,7 +676,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"work directory {root}; rendering the policies")
         bench = prepare(plan, root, only)
         if bench.sites["nginx"]:
-            extra = map_hash_settings([site.http_text for site in bench.sites["nginx"]])
+            # The largest map_hash_* values any policy asks for (all share one http { }).
+            extra = nginx_http_directives(site.http_text for site in bench.sites["nginx"])
             servers["nginx"] = edges.nginx_server(root, bench.sites["nginx"], extra, SERVER_CPU)
         if bench.sites["apache"]:
             servers["apache"] = edges.apache_server(root, bench.sites["apache"], SERVER_CPU)

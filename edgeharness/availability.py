@@ -35,3 +35,13 @@ def require_installed(*targets: Target) -> None:
     """Each target's server binary on this host (skip or fail as above)."""
     for target in targets:
         require(target.installed(), target.missing_message())
+
+
+def skip_unless_available(message: str | None) -> pytest.MarkDecorator:
+    """A collection-time skip when ``message`` says what is missing (None: nothing is).
+
+    A marker rather than :func:`unavailable` in a fixture makes ``-ra`` fold the skips
+    into one line per file. Under ``CI=true`` it skips nothing: the fixture that needs
+    the missing piece calls :func:`unavailable` and fails.
+    """
+    return pytest.mark.skipif(message is not None and not in_ci(), reason=message or "")

@@ -31,7 +31,6 @@ directive over all loaded sites.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -43,17 +42,24 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from edgeharness.containers import container_output, remove_container, run_server_container
+from edgeharness.net import free_port
+from edgeharness.targets import (
+    APACHE,
+    NGINX,
+    Target,
+    load_modules,
+    merge_http_settings,
+    nginx_http_settings,
+)
 from integration import http_client
 from integration.http_client import HeaderInput, HttpResult
-from integration.netutil import free_port
 
 if TYPE_CHECKING:  # the docker package is imported lazily (see conftest)
     import docker
     from docker.models.containers import Container
 
 MOUNT = "/corsgen"  # where the host work dir appears inside the container
-CONTAINER_LABEL = "org.corsgen.integration"  # marks containers this harness made
-OWNER_LABEL = "org.corsgen.integration.owner-pid"
 
 HTPASSWD_USER = "alice"
 HTPASSWD_PASSWORD = "secret"
@@ -69,38 +75,6 @@ MAX_POLLS = 600
 STABLE_ANSWERS = 3
 
 RENDER_TIMEOUT = 60.0
-
-
-# The http-level directives a rendered NAME.http.conf may ask the operator to set,
-# written in its leading comment block as "#     map_hash_max_size 6000;".
-NGINX_HTTP_SETTINGS = ("map_hash_bucket_size", "map_hash_max_size")
-_NGINX_HTTP_SETTING_LINE = re.compile(r"#\s*(" + "|".join(NGINX_HTTP_SETTINGS) + r")\s+(\d+)\s*;")
-
-
-def nginx_http_settings(http_conf: str) -> dict[str, int]:
-    """The ``map_hash_*`` values stated in the leading comment block of a NAME.http.conf.
-
-    Only the comment lines before the first directive count, so a comment further
-    down (or a directive someone wrote by hand) is never taken for a request.
-    """
-    settings: dict[str, int] = {}
-    for line in http_conf.splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            break
-        match = _NGINX_HTTP_SETTING_LINE.fullmatch(stripped)
-        if match:
-            settings[match.group(1)] = int(match.group(2))
-    return settings
-
-
-def merge_http_settings(requests: Iterable[Mapping[str, int]]) -> dict[str, int]:
-    """One value per directive: the largest any site asked for (each is a minimum)."""
-    merged: dict[str, int] = {}
-    for request in requests:
-        for name, value in request.items():
-            merged[name] = max(value, merged.get(name, 0))
-    return merged
 
 
 class EdgeServerError(RuntimeError):
@@ -213,57 +187,13 @@ def open_permissions(root: Path) -> None:
             os.chmod(os.path.join(dirpath, name), 0o644)
 
 
-def run_server_container(
-    docker_client: docker.DockerClient,
-    image: str,
-    command: list[str],
-    *,
-    kind: str,
-    mounts: Mapping[Path, str],
-    name_suffix: str,
-) -> Container:
-    """Start a detached server container the way the harness runs every server.
-
-    The host's network (the server inside binds 127.0.0.1 only), host dirs
-    bind-mounted (host path -> container path), and the labels conftest uses to
-    remove the container if this process dies before its teardown.
-    """
-    return docker_client.containers.run(
-        image,
-        command=command,
-        detach=True,
-        network_mode="host",
-        volumes={str(host): {"bind": inside, "mode": "rw"} for host, inside in mounts.items()},
-        labels={CONTAINER_LABEL: kind, OWNER_LABEL: str(os.getpid())},
-        name=f"corsgen-it-{kind}-{os.getpid()}-{name_suffix}",
-    )
-
-
-def remove_container(container: Container) -> None:
-    """Remove a container (SIGKILL: nothing in it needs a clean stop); never raise."""
-    try:
-        container.remove(force=True)
-    except Exception as exc:  # teardown must not mask a test failure
-        print(f"warning: could not remove container {container.name}: {exc}", file=sys.stderr)
-
-
-def container_output(container: Container, tail: int = 60) -> str:
-    """The container's status and the last lines of its output, for failure messages."""
-    try:
-        container.reload()
-        out = container.logs(tail=tail).decode(errors="replace")
-    except Exception as exc:  # best effort while reporting another error
-        return f"--- container logs unavailable: {exc}"
-    return f"--- container {container.name} ({container.status}) output ---\n{out}"
-
-
 class EdgeServer:
     """Base class: a server container, its mounted work dir and its loaded sites.
 
     Subclasses say how to write the main config, test it and reload it.
     """
 
-    target = ""  # the corsgen --target value, also the server's kind
+    server: Target  # the program and the commands that test, start and reload a config
     main_config_name = ""
 
     def __init__(
@@ -277,6 +207,11 @@ class EdgeServer:
         self.generation = 0  # the generation the server answers now
         self.sites: dict[str, Site] = {}
         self.container: Container | None = None
+
+    @property
+    def target(self) -> str:
+        """The corsgen --target value, also the server's kind."""
+        return self.server.name
 
     # -- paths -------------------------------------------------------------
     @property
@@ -542,13 +477,17 @@ class EdgeServer:
 
     # -- per-server parts ------------------------------------------------------
     def server_command(self) -> list[str]:
-        raise NotImplementedError
+        return self.server.start_command(self._config_inside, binary=self.server.program)
 
     def config_test_command(self) -> list[str]:
-        raise NotImplementedError
+        return self.server.test_command(self._config_inside, binary=self.server.program)
 
     def reload_command(self) -> list[str]:
-        raise NotImplementedError
+        return self.server.reload_command(self._config_inside, binary=self.server.program)
+
+    @property
+    def _config_inside(self) -> str:
+        return self.in_container(self.main_config)
 
     def render_main_config(self, generation: int, sites: list[Site]) -> str:
         raise NotImplementedError
@@ -558,17 +497,8 @@ class EdgeServer:
 
 
 class NginxServer(EdgeServer):
-    target = "nginx"
+    server = NGINX
     main_config_name = "nginx.conf"
-
-    def server_command(self) -> list[str]:
-        return ["nginx", "-c", f"{MOUNT}/nginx.conf", "-g", "daemon off;"]
-
-    def config_test_command(self) -> list[str]:
-        return ["nginx", "-t", "-q", "-c", f"{MOUNT}/nginx.conf"]
-
-    def reload_command(self) -> list[str]:
-        return ["nginx", "-c", f"{MOUNT}/nginx.conf", "-s", "reload"]
 
     def _wait_for_old_workers(self) -> None:
         # On reload the master starts new workers, then tells the old ones to quit; an
@@ -679,11 +609,10 @@ APACHE_MODULES = [
     "authz_user", "headers", "setenvif", "rewrite", "proxy", "proxy_http",
     "mime", "alias", "dir", "env",
 ]  # fmt: skip
-APACHE_MODULE_DIR = "/usr/lib/apache2/modules"
 
 
 class ApacheServer(EdgeServer):
-    target = "apache"
+    server = APACHE
     main_config_name = "httpd.conf"
 
     def __init__(
@@ -702,14 +631,10 @@ class ApacheServer(EdgeServer):
         # ~0.1 s).  Tests run one at a time, so no request is in flight.
         self.reload_signal = reload_signal
 
-    def server_command(self) -> list[str]:
-        return ["apache2", "-f", f"{MOUNT}/httpd.conf", "-DFOREGROUND"]
-
-    def config_test_command(self) -> list[str]:
-        return ["apache2", "-t", "-f", f"{MOUNT}/httpd.conf"]
-
     def reload_command(self) -> list[str]:
-        return ["apache2", "-f", f"{MOUNT}/httpd.conf", "-k", self.reload_signal]
+        return self.server.reload_command(
+            self._config_inside, binary=self.server.program, signal=self.reload_signal
+        )
 
     def _write_generation_marker(self, generation: int) -> None:
         # Apache answers /__generation from the file its config aliases; each
@@ -722,12 +647,7 @@ class ApacheServer(EdgeServer):
     def render_main_config(self, generation: int, sites: list[Site]) -> str:
         stub = f"http://127.0.0.1:{self.stub_port}"
         # Guarded: loading a module that is compiled in (unixd, log_config...) is an error.
-        modules = "".join(
-            f"<IfModule !{m}_module>\n"
-            f"    LoadModule {m}_module {APACHE_MODULE_DIR}/mod_{m}.so\n"
-            "</IfModule>\n"
-            for m in self.modules
-        )
+        modules = load_modules(self.modules, guarded=True)
         listens = "".join(
             f"Listen 127.0.0.1:{p}\n" for p in [self.control_port] + [s.port for s in sites]
         )
@@ -805,7 +725,3 @@ DocumentRoot "{MOUNT}/static"
     </Location>
 </VirtualHost>
 """
-
-
-def server_class(target: str) -> type[EdgeServer]:
-    return {"nginx": NginxServer, "apache": ApacheServer}[target]

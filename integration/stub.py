@@ -3,34 +3,21 @@
 
 from __future__ import annotations
 
-import ctypes
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from edgeharness.net import free_port
+from edgeharness.process import LocalProcess
 from integration.http_client import ssl_context
-from integration.netutil import free_port
 
 STUB_DIR = Path(__file__).resolve().parent / "predict_stub"
 START_TIMEOUT = 20.0
 # A free port can be taken by someone else between our check and uvicorn's
 # bind; try a few ports before giving up.
 START_ATTEMPTS = 3
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when pytest dies, even by SIGKILL (Linux only)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: teardown still stops the stub in the normal case
 
 
 class StubError(RuntimeError):
@@ -51,7 +38,7 @@ class UvicornApp:
         self.app_dir = app_dir
         self.app = app
         self.port = 0
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._process: LocalProcess | None = None
 
     @property
     def url(self) -> str:
@@ -60,53 +47,34 @@ class UvicornApp:
     def start(self) -> None:
         for _ in range(START_ATTEMPTS):
             self.port = free_port()
-            if self._start_once():
+            self._process = LocalProcess(self.label, self._command(), self.log_path)
+            self._process.start()
+            if self._process.wait_until(self._healthy, START_TIMEOUT):
                 return
+            self.stop()  # e.g. the port was taken meanwhile
         raise StubError(f"{self.label} did not start; log:\n{self.log_tail()}")
 
-    def _start_once(self) -> bool:
-        cmd = [
+    def _command(self) -> list[str]:
+        return [
             sys.executable, "-m", "uvicorn",
             "--app-dir", str(self.app_dir), self.app,
             "--host", "127.0.0.1", "--port", str(self.port),
             "--log-level", "warning", "--no-access-log",
         ]  # fmt: skip
-        with open(self.log_path, "ab") as log:
-            self._proc = subprocess.Popen(
-                cmd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
+
+    def _healthy(self) -> bool:
+        try:
+            response = httpx.get(
+                f"{self.url}/health", timeout=1.0, trust_env=False, verify=ssl_context()
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                return False  # e.g. the port was taken meanwhile
-            try:
-                if (
-                    httpx.get(
-                        f"{self.url}/health", timeout=1.0, trust_env=False, verify=ssl_context()
-                    ).status_code
-                    == 200
-                ):
-                    return True
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        return False
+        except httpx.TransportError:
+            return False
+        return response.status_code == 200
 
     def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        process, self._process = self._process, None
+        if process is not None:
+            process.stop()
 
     def log_tail(self, lines: int = 40) -> str:
         try:

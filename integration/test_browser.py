@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import struct
 import time
@@ -41,6 +40,7 @@ import pytest
 
 from corsgen.evaluate import match_origin
 from corsgen.policy import Policy, load_policy
+from edgeharness.availability import skip_unless_available, unavailable
 from integration.browser import chromium
 from integration.browser.pages import CallResult, Frontend, PageServer
 from integration.edge import EdgeServer, Site, render
@@ -51,25 +51,16 @@ pytestmark = pytest.mark.slow
 BROWSER_MISSING = chromium.unavailable_reason()
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
 def _unavailable_message(reason: str) -> str:
     return f"browser tests need {reason}; enable them with: {chromium.ENABLE_HINT}"
 
 
 # Skipped with one line without a browser; under CI=true the fixture fails instead.
-needs_browser = pytest.mark.skipif(
-    BROWSER_MISSING is not None and not _in_ci(),
-    reason=_unavailable_message(BROWSER_MISSING or ""),
-)
+needs_browser = skip_unless_available(BROWSER_MISSING and _unavailable_message(BROWSER_MISSING))
 
 
 def _fail_or_skip(reason: str) -> NoReturn:
-    if _in_ci():
-        pytest.fail(_unavailable_message(reason), pytrace=False)
-    pytest.skip(_unavailable_message(reason))
+    unavailable(_unavailable_message(reason))
 
 
 # --- the policies and the pages ----------------------------------------------------------------

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from edgeharness.containers import container_output, remove_container, run_server_container
+from edgeharness.net import free_port
+from edgeharness.targets import TARGETS, load_modules
 from integration import http_client
-from integration.conftest import image_name
 from integration.cors_matrix import (
     ACAC,
     ACAH,
@@ -41,18 +43,8 @@ from integration.cors_matrix import (
     assert_status,
     assert_vary_includes,
 )
-from integration.edge import (
-    EdgeServerError,
-    Site,
-    container_output,
-    make_htpasswd_line,
-    open_permissions,
-    remove_container,
-    render,
-    run_server_container,
-)
+from integration.edge import EdgeServerError, Site, make_htpasswd_line, open_permissions, render
 from integration.http_client import HttpResult
-from integration.netutil import free_port
 from integration.stub import UvicornApp
 
 pytestmark = pytest.mark.slow
@@ -95,7 +87,6 @@ MAX_POLLS = 600
 DEBIAN_DEFAULT_MODULES = [
     "mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic", "authz_user",
 ]  # fmt: skip
-APACHE_MODULE_DIR = "/usr/lib/apache2/modules"
 
 
 def with_test_ports(config: Path, edge_port: int, app_port: int) -> bytes:
@@ -157,7 +148,7 @@ def apache_main_config(edge_port: int, modules: list[str]) -> str:
     # for the example: modules, "Require all denied" on /, ports.conf's Listen and the
     # sites-enabled/ include. ServerRoot /etc/apache2 makes the site's relative
     # "Include cors/..." and "AuthUserFile htpasswd" resolve as on a Debian host.
-    load = "".join(f"LoadModule {m}_module {APACHE_MODULE_DIR}/mod_{m}.so\n" for m in modules)
+    load = load_modules(modules)
     return f"""\
 # Written by integration/test_example.py: the minimum of Debian's apache2.conf.
 ServerRoot "/etc/apache2"
@@ -288,7 +279,7 @@ def example_edge(
     open_permissions(work)  # the workers (www-data) read htpasswd
     container = run_server_container(
         docker_client,
-        image_name(target),
+        TARGETS[target].image(),
         server_command(target),
         kind=f"{target}-example",
         mounts={config_dir: CONFIG_DIRS[target], log_dir: LOG_DIRS[target]},

@@ -4,7 +4,7 @@ The policy is written at run time: 1 000 wildcard-subdomain entries, then 3 000
 exact origins. Its nginx hash maps need more than nginx's default sizes; the render
 states the minimum ``map_hash_*`` values at the top of NAME.http.conf, and the
 harness sets them in ``http {}`` as the spec tells the operator to (see
-``integration.edge.nginx_http_settings``).
+``edgeharness.targets.nginx_http_settings``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from edgeharness.targets import NGINX_HTTP_SETTINGS, nginx_http_settings
 from integration.cors_matrix import ListedOriginsContract
-from integration.edge import NGINX_HTTP_SETTINGS, nginx_http_settings
 
 pytestmark = pytest.mark.slow
 

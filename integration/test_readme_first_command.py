@@ -28,8 +28,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from integration.conftest import _unavailable
-from integration.edge import CONTAINER_LABEL, OWNER_LABEL, container_output, remove_container
+from edgeharness.containers import (
+    CONTAINER_LABEL,
+    OWNER_LABEL,
+    container_output,
+    has_image,
+    remove_container,
+)
+from integration.conftest import unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -104,16 +110,6 @@ def host_pip_cert() -> Path | None:
     return Path(value) if value and Path(value).is_file() else None
 
 
-def _has_image(client: docker.DockerClient, image: str) -> bool:
-    import docker
-
-    try:
-        client.images.get(image)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
-
-
 def test_the_readmes_one_line_is_one_line() -> None:
     # A newcomer copies one line; a second line pasted after a failed first runs anyway.
     lines = readme_first_command().strip().splitlines()
@@ -123,8 +119,8 @@ def test_the_readmes_one_line_is_one_line() -> None:
 def test_the_readmes_first_command_works_on_a_plain_debian_bookworm(
     docker_client: docker.DockerClient,
 ) -> None:
-    if not _has_image(docker_client, IMAGE):
-        _unavailable(f"the image {IMAGE}")
+    if not has_image(docker_client, IMAGE):
+        unavailable(f"the image {IMAGE}")
     command = readme_first_command()
     environment = {key: os.environ[key] for key in PROXY_VARIABLES if os.environ.get(key)}
     volumes: dict[str, dict[str, str]] = {}
