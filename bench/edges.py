@@ -10,11 +10,11 @@ own, so that cases can be interleaved without restarting anything.
 from __future__ import annotations
 
 import http.client
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgeharness.apps import uvicorn_command
 from edgeharness.net import accepts_connections, free_port
 from edgeharness.process import LocalProcess, run
 from edgeharness.targets import APACHE, NGINX, load_modules
@@ -220,23 +220,9 @@ MaxKeepAliveRequests 0
 
 def uvicorn_server(root: Path, port: int, policy_file: Path, cpu_list: str | None) -> Server:
     """The in-app anchor: FastAPI + Starlette's CORSMiddleware, one uvicorn worker."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--app-dir",
-        str(Path(__file__).resolve().parent),
-        "anchor_app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    command = uvicorn_command(
+        Path(__file__).resolve().parent, "anchor_app:app", port, "--workers", "1"
+    )
     return Server(
         "uvicorn",
         root,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 
 
@@ -23,3 +24,19 @@ def accepts_connections(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def answers_ok(port: int, path: str) -> bool:
+    """Whether GET ``path`` on 127.0.0.1:``port`` answers 200 right now.
+
+    http.client rather than httpx: no proxy settings from the environment, and no TLS
+    context built per call (every server here is plain http on this machine).
+    """
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1.0)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()

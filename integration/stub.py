@@ -1,86 +1,17 @@
-"""Run a FastAPI app as a uvicorn subprocess on 127.0.0.1: the predict stub
-(predict_stub/app.py), or the example app (examples/predict_app/main.py)."""
+"""The predict stub (predict_stub/app.py): the upstream behind every integration edge,
+served by edgeharness's uvicorn launcher, and a client of its request log."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from edgeharness.net import free_port
-from edgeharness.process import LocalProcess
+from edgeharness.apps import UvicornApp
 from integration.http_client import ssl_context
 
 STUB_DIR = Path(__file__).resolve().parent / "predict_stub"
-START_TIMEOUT = 20.0
-# A free port can be taken by someone else between our check and uvicorn's
-# bind; try a few ports before giving up.
-START_ATTEMPTS = 3
-
-
-class StubError(RuntimeError):
-    pass
-
-
-class UvicornApp:
-    """A FastAPI app served by uvicorn on 127.0.0.1 and a free port.
-
-    ``app`` is uvicorn's ``module:attribute``, imported from ``app_dir``; the app
-    must answer ``GET /health`` with 200 once it can serve.
-    """
-
-    label = "app"  # for error messages
-
-    def __init__(self, log_path: Path, app_dir: Path, app: str) -> None:
-        self.log_path = log_path
-        self.app_dir = app_dir
-        self.app = app
-        self.port = 0
-        self._process: LocalProcess | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        for _ in range(START_ATTEMPTS):
-            self.port = free_port()
-            self._process = LocalProcess(self.label, self._command(), self.log_path)
-            self._process.start()
-            if self._process.wait_until(self._healthy, START_TIMEOUT):
-                return
-            self.stop()  # e.g. the port was taken meanwhile
-        raise StubError(f"{self.label} did not start; log:\n{self.log_tail()}")
-
-    def _command(self) -> list[str]:
-        return [
-            sys.executable, "-m", "uvicorn",
-            "--app-dir", str(self.app_dir), self.app,
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
-
-    def _healthy(self) -> bool:
-        try:
-            response = httpx.get(
-                f"{self.url}/health", timeout=1.0, trust_env=False, verify=ssl_context()
-            )
-        except httpx.TransportError:
-            return False
-        return response.status_code == 200
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            process.stop()
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
 
 class PredictStub(UvicornApp):

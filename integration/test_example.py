@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from edgeharness.apps import UvicornApp
 from edgeharness.containers import container_output, remove_container, run_server_container
 from edgeharness.net import free_port
 from edgeharness.targets import TARGETS, load_modules
@@ -45,7 +46,6 @@ from integration.cors_matrix import (
 )
 from integration.edge import EdgeServerError, Site, make_htpasswd_line, open_permissions, render
 from integration.http_client import HttpResult
-from integration.stub import UvicornApp
 
 pytestmark = pytest.mark.slow
 
