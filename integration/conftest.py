@@ -19,8 +19,8 @@ import pytest
 
 from edgeharness import availability, containers
 from edgeharness.targets import TARGETS
+from edgeharness.upstream import Upstream
 from integration.edge import ApacheServer, EdgeServer, NginxServer
-from integration.stub import PredictStub
 
 if TYPE_CHECKING:
     import docker
@@ -93,9 +93,9 @@ def docker_client() -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture(scope="session")
-def predict_stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PredictStub]:
+def predict_stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     """The FastAPI upstream, on 127.0.0.1 and a free port, for the whole session."""
-    stub = PredictStub(tmp_path_factory.mktemp("stub") / "uvicorn.log")
+    stub = Upstream(tmp_path_factory.mktemp("stub") / "uvicorn.log")
     stub.start()
     try:
         yield stub
@@ -106,7 +106,7 @@ def predict_stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PredictSt
 def _edge_server(
     cls: type[EdgeServer],
     docker_client: docker.DockerClient,
-    predict_stub: PredictStub,
+    predict_stub: Upstream,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[EdgeServer]:
     image = cls.server.image()
@@ -123,7 +123,7 @@ def _edge_server(
 @pytest.fixture(scope="session")
 def nginx_server(
     docker_client: docker.DockerClient,
-    predict_stub: PredictStub,
+    predict_stub: Upstream,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[EdgeServer]:
     """nginx in a container, no policy loaded; ``nginx_server.load(policy) -> Site``."""
@@ -133,7 +133,7 @@ def nginx_server(
 @pytest.fixture(scope="session")
 def apache_server(
     docker_client: docker.DockerClient,
-    predict_stub: PredictStub,
+    predict_stub: Upstream,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[EdgeServer]:
     """Apache in a container, no policy loaded; ``apache_server.load(policy) -> Site``."""

@@ -21,9 +21,9 @@ from typing import ClassVar
 
 import pytest
 
+from edgeharness.upstream import Upstream
 from integration.edge import HTPASSWD_PASSWORD, HTPASSWD_USER, STATIC_BODY, EdgeServer, Site
 from integration.http_client import HttpResult
-from integration.stub import PredictStub
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = Path(__file__).resolve().parent / "policies"
@@ -124,7 +124,7 @@ def assert_status(result: HttpResult, status: int) -> None:
     assert result.status == status, f"expected status {status}\n{result.describe()}"
 
 
-def assert_reached_upstream(stub: PredictStub, result: HttpResult) -> None:
+def assert_reached_upstream(stub: Upstream, result: HttpResult) -> None:
     seen = stub.requests(result.test_id)
     assert len(seen) == 1, (
         f"expected the upstream to get this request once, it got it {len(seen)} times\n"
@@ -132,7 +132,7 @@ def assert_reached_upstream(stub: PredictStub, result: HttpResult) -> None:
     )
 
 
-def assert_not_reached_upstream(stub: PredictStub, result: HttpResult) -> None:
+def assert_not_reached_upstream(stub: Upstream, result: HttpResult) -> None:
     seen = stub.requests(result.test_id)
     assert seen == [], (
         f"expected the edge to answer alone; the upstream got {seen}\n{result.describe()}"
@@ -243,7 +243,7 @@ class ListedOriginsContract:
         assert_list_header(result, ACEH, self.EXPOSE_HEADERS or None)
         assert_vary_includes(result, "Origin")
 
-    def assert_blocked_at_edge(self, stub: PredictStub, result: HttpResult) -> None:
+    def assert_blocked_at_edge(self, stub: Upstream, result: HttpResult) -> None:
         assert_status(result, 403)
         assert_no_cors_headers(result)
         assert_vary_includes(result, "Origin")
@@ -260,7 +260,7 @@ class ListedOriginsContract:
         assert r.body == b"", r.describe()
 
     def test_allowed_preflight_never_reaches_the_upstream(
-        self, site: Site, predict_stub: PredictStub, allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, allowed_origin: str, test_id: str
     ) -> None:
         r = site.preflight(
             "/predict", allowed_origin, "POST", request_headers=JSON_POST_HEADERS, test_id=test_id
@@ -359,7 +359,7 @@ class ListedOriginsContract:
         )
 
     def test_preflight_to_the_authenticated_location_is_answered_without_credentials(
-        self, site: Site, predict_stub: PredictStub, allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, allowed_origin: str, test_id: str
     ) -> None:
         r = site.preflight(
             "/private/model",
@@ -397,7 +397,7 @@ class ListedOriginsContract:
         assert_no_cors_headers(r)
 
     def test_not_allowed_preflight_never_reaches_the_upstream(
-        self, site: Site, predict_stub: PredictStub, not_allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, not_allowed_origin: str, test_id: str
     ) -> None:
         r = site.preflight("/predict", not_allowed_origin, "POST", test_id=test_id)
         assert_not_reached_upstream(predict_stub, r)
@@ -411,7 +411,7 @@ class ListedOriginsContract:
         )
 
     def test_not_allowed_preflight_to_the_authenticated_location_is_refused_403(
-        self, site: Site, predict_stub: PredictStub, test_id: str
+        self, site: Site, predict_stub: Upstream, test_id: str
     ) -> None:
         r = site.preflight("/private/model", self.NOT_ALLOWED[0], "POST", test_id=test_id)
         assert_status(r, 403)
@@ -420,7 +420,7 @@ class ListedOriginsContract:
 
     # == OPTIONS that is not a preflight ===============================================
     def test_options_without_request_method_from_allowed_origin_goes_upstream(
-        self, site: Site, predict_stub: PredictStub, test_id: str
+        self, site: Site, predict_stub: Upstream, test_id: str
     ) -> None:
         r = site.request("OPTIONS", "/echo", origin=self.ALLOWED[0], test_id=test_id)
         assert_status(r, 200)
@@ -429,7 +429,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Accept-Encoding")
 
     def test_options_with_request_method_but_no_origin_goes_upstream_without_cors_headers(
-        self, site: Site, predict_stub: PredictStub, test_id: str
+        self, site: Site, predict_stub: Upstream, test_id: str
     ) -> None:
         r = site.request(
             "OPTIONS",
@@ -443,7 +443,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Origin", "Accept-Encoding")
 
     def test_options_without_request_method_from_not_allowed_origin_gets_no_cors_headers(
-        self, site: Site, predict_stub: PredictStub, not_allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, not_allowed_origin: str, test_id: str
     ) -> None:
         r = site.request("OPTIONS", "/echo", origin=not_allowed_origin, test_id=test_id)
         if self.BLOCKS:
@@ -456,7 +456,7 @@ class ListedOriginsContract:
 
     # == actual requests from an allowed origin ========================================
     def test_upload_from_allowed_origin_reaches_the_model_with_cors_headers(
-        self, site: Site, predict_stub: PredictStub, allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, allowed_origin: str, test_id: str
     ) -> None:
         r = upload(site, allowed_origin, test_id)
         assert_prediction(r)
@@ -471,7 +471,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Origin", "Accept-Encoding")
 
     def test_json_post_with_authorization_after_its_preflight_reaches_the_upstream(
-        self, site: Site, predict_stub: PredictStub, test_id: str
+        self, site: Site, predict_stub: Upstream, test_id: str
     ) -> None:
         r = site.post(
             "/echo",
@@ -508,7 +508,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Accept-Encoding", "Origin")
 
     def test_authentication_401_still_carries_the_cors_headers_of_an_allowed_origin(
-        self, site: Site, predict_stub: PredictStub, allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, allowed_origin: str, test_id: str
     ) -> None:
         r = site.get("/private/model", origin=allowed_origin, test_id=test_id)
         assert_status(r, 401)
@@ -517,7 +517,7 @@ class ListedOriginsContract:
         self.assert_allowed_actual_response(r, allowed_origin)
 
     def test_authenticated_request_from_allowed_origin_reaches_the_upstream(
-        self, site: Site, predict_stub: PredictStub, test_id: str
+        self, site: Site, predict_stub: Upstream, test_id: str
     ) -> None:
         r = site.get(
             "/private/model",
@@ -531,7 +531,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Accept-Encoding")
 
     def test_static_file_from_allowed_origin_gets_the_same_cors_headers(
-        self, site: Site, predict_stub: PredictStub, allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, allowed_origin: str, test_id: str
     ) -> None:
         r = site.get("/static/hello.txt", origin=allowed_origin, test_id=test_id)
         assert_status(r, 200)
@@ -541,7 +541,7 @@ class ListedOriginsContract:
 
     # == actual requests from a not-allowed origin =====================================
     def test_upload_from_not_allowed_origin_gets_no_cors_headers(
-        self, site: Site, predict_stub: PredictStub, not_allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, not_allowed_origin: str, test_id: str
     ) -> None:
         r = upload(site, not_allowed_origin, test_id)
         if self.BLOCKS:
@@ -553,7 +553,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Origin", "Accept-Encoding")
 
     def test_upstream_error_for_not_allowed_origin_gets_no_cors_headers(
-        self, site: Site, predict_stub: PredictStub, upstream_status: tuple[str, int], test_id: str
+        self, site: Site, predict_stub: Upstream, upstream_status: tuple[str, int], test_id: str
     ) -> None:
         method, status = upstream_status
         r = site.request(method, f"/status/{status}", origin=self.NOT_ALLOWED[0], test_id=test_id)
@@ -565,7 +565,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Origin", "Accept-Encoding")
 
     def test_upstream_cors_headers_are_removed_for_not_allowed_origin(
-        self, site: Site, predict_stub: PredictStub, not_allowed_origin: str, test_id: str
+        self, site: Site, predict_stub: Upstream, not_allowed_origin: str, test_id: str
     ) -> None:
         r = site.get("/with-cors", origin=not_allowed_origin, test_id=test_id)
         if self.BLOCKS:
@@ -576,7 +576,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Origin", "Accept-Encoding")
 
     def test_authentication_401_for_not_allowed_origin_gets_no_cors_headers(
-        self, site: Site, predict_stub: PredictStub, test_id: str
+        self, site: Site, predict_stub: Upstream, test_id: str
     ) -> None:
         r = site.get("/private/model", origin=self.NOT_ALLOWED[0], test_id=test_id)
         if self.BLOCKS:
@@ -587,7 +587,7 @@ class ListedOriginsContract:
         assert_vary_includes(r, "Origin")
 
     def test_static_file_for_not_allowed_origin_gets_no_cors_headers(
-        self, site: Site, predict_stub: PredictStub, test_id: str
+        self, site: Site, predict_stub: Upstream, test_id: str
     ) -> None:
         r = site.get("/static/hello.txt", origin=self.NOT_ALLOWED[0], test_id=test_id)
         if self.BLOCKS:
@@ -599,7 +599,7 @@ class ListedOriginsContract:
 
     # == requests without Origin =======================================================
     def test_upload_without_origin_gets_no_cors_headers_but_varies_on_origin(
-        self, site: Site, predict_stub: PredictStub, test_id: str
+        self, site: Site, predict_stub: Upstream, test_id: str
     ) -> None:
         r = upload(site, None, test_id)
         assert_prediction(r)
@@ -642,7 +642,7 @@ class ListedOriginsContract:
 
     # == an Origin differing only by ASCII case: the server may choose ================
     def test_origin_differing_only_by_case_is_echoed_as_sent_or_not_at_all(
-        self, site: Site, predict_stub: PredictStub, case_variant: str, test_id: str
+        self, site: Site, predict_stub: Upstream, case_variant: str, test_id: str
     ) -> None:
         # Either choice is allowed; what is checked is that each is applied whole.
         actual = site.get("/status/200", origin=case_variant, test_id=test_id)

@@ -41,10 +41,10 @@ import pytest
 from corsgen.evaluate import match_origin
 from corsgen.policy import Policy, load_policy
 from edgeharness.availability import skip_unless_available, unavailable
+from edgeharness.upstream import Upstream
 from integration.browser import chromium
 from integration.browser.pages import CallResult, Frontend, PageServer
 from integration.edge import EdgeServer, Site, render
-from integration.stub import PredictStub
 
 pytestmark = pytest.mark.slow
 
@@ -356,7 +356,7 @@ def tagged(url: str, tag: str) -> str:
     return url + ("&" if "?" in url else "?") + tag
 
 
-def reached(stub: PredictStub, tag: str) -> list[dict[str, Any]]:
+def reached(stub: Upstream, tag: str) -> list[dict[str, Any]]:
     return [entry for entry in stub.requests() if tag in entry["query"].split("&")]
 
 
@@ -400,7 +400,7 @@ class Outcome:
 
 def call(
     frontend: Frontend,
-    stub: PredictStub,
+    stub: Upstream,
     site: Site,
     origin: str,
     case: Case,
@@ -491,7 +491,7 @@ def test_browser_verdict_follows_the_policy(
     policies: dict[str, LoadedPolicy],
     pages: Pages,
     frontend: Frontend,
-    predict_stub: PredictStub,
+    predict_stub: Upstream,
     image: Path,
     key: str,
     page: str,
@@ -623,7 +623,7 @@ def test_broken_snippet_makes_the_browser_refuse(
     broken_sites: dict[str, Site],
     pages: Pages,
     frontend: Frontend,
-    predict_stub: PredictStub,
+    predict_stub: Upstream,
     image: Path,
     breakage: str,
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edgeharness.upstream import Upstream
 from integration import http_client
 from integration.edge import (
     HTPASSWD_PASSWORD,
@@ -19,7 +20,6 @@ from integration.edge import (
     EdgeServerError,
     Site,
 )
-from integration.stub import PredictStub
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def duplicate_acao_snippets(target: str, name: str) -> dict[str, str]:
     return {f"{name}.conf": f"Header always add {acao}\n"}
 
 
-def test_stub_answers_directly(predict_stub: PredictStub, test_id: str) -> None:
+def test_stub_answers_directly(predict_stub: Upstream, test_id: str) -> None:
     result = http_client.send(
         "POST",
         f"{predict_stub.url}/predict",
@@ -71,7 +71,7 @@ def test_stub_answers_directly(predict_stub: PredictStub, test_id: str) -> None:
 
 
 def test_predict_through_edge(
-    edge_server: EdgeServer, predict_stub: PredictStub, test_id: str
+    edge_server: EdgeServer, predict_stub: Upstream, test_id: str
 ) -> None:
     site = load_marker(edge_server, "harness-a", "one")
     result = site.post("/predict", files={"file": ("x.png", IMAGE, "image/png")}, test_id=test_id)
@@ -108,7 +108,7 @@ def test_several_sites_at_once(edge_server: EdgeServer) -> None:
     assert "harness-c" not in edge_server.sites
 
 
-def test_private_location_needs_auth(edge_server: EdgeServer, predict_stub: PredictStub) -> None:
+def test_private_location_needs_auth(edge_server: EdgeServer, predict_stub: Upstream) -> None:
     site = load_marker(edge_server, "harness-a", "one")
     denied = site.get("/private/thing")
     assert denied.status == 401, denied.describe()
@@ -122,7 +122,7 @@ def test_private_location_needs_auth(edge_server: EdgeServer, predict_stub: Pred
 
 
 def test_request_log_tells_edge_from_upstream(
-    edge_server: EdgeServer, predict_stub: PredictStub
+    edge_server: EdgeServer, predict_stub: Upstream
 ) -> None:
     site = load_marker(edge_server, "harness-a", "one")
     proxied = site.request("DELETE", "/status/204")
@@ -161,7 +161,7 @@ def test_broken_config_is_reported_and_rolled_back(edge_server: EdgeServer) -> N
     assert good.get("/health").header("X-Harness") == "one"
 
 
-def test_example_policy_through_corsgen(edge_server: EdgeServer, predict_stub: PredictStub) -> None:
+def test_example_policy_through_corsgen(edge_server: EdgeServer, predict_stub: Upstream) -> None:
     site = edge_server.load(EXAMPLE_POLICY)
     assert site.name == "predict-api"
     result = site.get("/health", origin="http://localhost:3000")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from edgeharness.upstream import Upstream
 from integration.cors_matrix import (
     ACAC,
     ACAH,
@@ -39,7 +40,6 @@ from integration.cors_matrix import (
 )
 from integration.edge import HTPASSWD_PASSWORD, HTPASSWD_USER, STATIC_BODY, EdgeServer, Site
 from integration.http_client import HttpResult
-from integration.stub import PredictStub
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,7 @@ def site(edge_server: EdgeServer) -> Iterator[Site]:
 # -- preflights ----------------------------------------------------------------------
 @pytest.mark.parametrize("origin", ORIGINS, ids=_id)
 def test_preflight_from_any_origin_is_answered_204_with_a_star(
-    site: Site, predict_stub: PredictStub, origin: str, test_id: str
+    site: Site, predict_stub: Upstream, origin: str, test_id: str
 ) -> None:
     r = site.preflight(
         "/predict", origin, "POST", request_headers=JSON_POST_HEADERS, test_id=test_id
@@ -153,7 +153,7 @@ def test_preflight_varies_on_the_request_method_and_headers(site: Site, test_id:
 
 
 def test_preflight_to_the_authenticated_location_is_answered_without_credentials(
-    site: Site, predict_stub: PredictStub, test_id: str
+    site: Site, predict_stub: Upstream, test_id: str
 ) -> None:
     r = site.preflight(
         "/private/model", ORIGINS[0], "POST", request_headers=JSON_POST_HEADERS, test_id=test_id
@@ -172,7 +172,7 @@ def test_preflight_to_the_static_file_is_answered_like_any_other(site: Site, tes
 # -- OPTIONS that is not a preflight -------------------------------------------------
 @pytest.mark.parametrize("origin", ORIGINS, ids=_id)
 def test_options_without_request_method_goes_upstream_with_a_star(
-    site: Site, predict_stub: PredictStub, origin: str, test_id: str
+    site: Site, predict_stub: Upstream, origin: str, test_id: str
 ) -> None:
     r = site.request("OPTIONS", "/echo", origin=origin, test_id=test_id)
     assert_status(r, 200)
@@ -181,7 +181,7 @@ def test_options_without_request_method_goes_upstream_with_a_star(
 
 
 def test_options_with_request_method_but_no_origin_goes_upstream_with_a_star(
-    site: Site, predict_stub: PredictStub, test_id: str
+    site: Site, predict_stub: Upstream, test_id: str
 ) -> None:
     r = site.request(
         "OPTIONS", "/echo", headers={"Access-Control-Request-Method": "POST"}, test_id=test_id
@@ -194,7 +194,7 @@ def test_options_with_request_method_but_no_origin_goes_upstream_with_a_star(
 # -- actual requests -----------------------------------------------------------------
 @pytest.mark.parametrize("origin", ORIGINS_OR_NONE, ids=_id)
 def test_upload_from_any_origin_or_none_gets_a_star(
-    site: Site, predict_stub: PredictStub, origin: str | None, test_id: str
+    site: Site, predict_stub: Upstream, origin: str | None, test_id: str
 ) -> None:
     r = upload(site, origin, test_id)
     assert_prediction(r)
@@ -228,7 +228,7 @@ def test_upstream_cors_headers_are_replaced_and_credentials_dropped(
 
 
 def test_authentication_401_carries_a_star(
-    site: Site, predict_stub: PredictStub, test_id: str
+    site: Site, predict_stub: Upstream, test_id: str
 ) -> None:
     r = site.get("/private/model", origin=ORIGINS[0], test_id=test_id)
     assert_status(r, 401)
@@ -237,7 +237,7 @@ def test_authentication_401_carries_a_star(
 
 
 def test_authenticated_request_reaches_the_upstream_with_a_star(
-    site: Site, predict_stub: PredictStub, test_id: str
+    site: Site, predict_stub: Upstream, test_id: str
 ) -> None:
     r = site.get(
         "/private/model",

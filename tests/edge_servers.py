@@ -1,22 +1,20 @@
 """Real nginx and Apache edges on 127.0.0.1 for the differential and hostile-input tests.
 
-Each edge runs natively (no Docker) from a private directory, in front of a tiny Python
-upstream that records which requests reached it. A server starts once per test session and
-*reloads* between policies (``nginx -s reload`` / ``apache2 -k graceful``). Each generation
-of the configuration listens on a port of its own and marks its answers with
-``X-Corsgen-Generation`` (polled after a reload), so an answer from a worker that is still
-retiring is never mistaken for one of the new configuration.
+Each edge runs natively (no Docker) from a private directory, in front of the harness's
+upstream stub (edgeharness.upstream), which records which requests reached it. A server
+starts once per test session and *reloads* between policies (``nginx -s reload`` /
+``apache2 -k graceful``). Each generation of the configuration listens on a port of its own
+and marks its answers with ``X-Corsgen-Generation`` (polled after a reload), so an answer
+from a worker that is still retiring is never mistaken for one of the new configuration.
 Servers are started and stopped by pid, never by name.
 """
 
 from __future__ import annotations
 
-import http.server
 import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -26,7 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from corsgen.evaluate import Observed, Request, split_list
+from corsgen.compare import Observed
+from corsgen.evaluate import Request, split_list
 from corsgen.load import load_text
 from corsgen.policy import policy_from_document
 from corsgen.render import render
@@ -34,28 +33,16 @@ from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, load_modules, nginx_http_directives
+from edgeharness.upstream import TEST_ID_HEADER, Upstream
 
 GENERATION_HEADER = "X-Corsgen-Generation"
 # base64(SHA-1("not-used")): a password file entry both nginx and Apache read.
 SECRET_SHA1 = "kIrBUuVLtOwxzB19Wxhtp6QvlWg="
-REQUEST_ID_HEADER = "X-Corsgen-Request"
 
 # Bounds: no loop in these tests waits or retries without a limit.
 START_TIMEOUT = 15.0
 RELOAD_TIMEOUT = 15.0
 COMMAND_TIMEOUT = 30.0
-
-# CORS headers the upstream sends on every response, with values no policy produces: the
-# edge must remove them all (each Access-Control-* header appears at most once).
-UPSTREAM_CORS_HEADERS = (
-    ("Access-Control-Allow-Origin", "https://upstream.invalid"),
-    ("Access-Control-Allow-Credentials", "false"),
-    ("Access-Control-Allow-Methods", "TRACE"),
-    ("Access-Control-Allow-Headers", "X-Upstream"),
-    ("Access-Control-Expose-Headers", "X-Upstream"),
-    ("Access-Control-Max-Age", "1"),
-    ("Access-Control-Allow-Private-Network", "false"),
-)
 
 
 def write_static_file(root: Path) -> None:
@@ -67,77 +54,6 @@ def write_static_file(root: Path) -> None:
     (root / "htpasswd").write_text(f"corsgen:{{SHA}}{SECRET_SHA1}\n", encoding="utf-8")
     os.chmod(root, 0o755)
     os.chmod(root / "htpasswd", 0o644)
-
-
-# --- the upstream --------------------------------------------------------------------------
-
-
-class Upstream:
-    """A threaded HTTP server on 127.0.0.1 that records the request ids it was reached by.
-
-    ``/u/<id>?status=N&vary=A,B`` answers status N with ``Vary: A, B``, every CORS header of
-    :data:`UPSTREAM_CORS_HEADERS`, and a short body.
-    """
-
-    def __init__(self) -> None:
-        self.reached: set[str] = set()
-        self._lock = threading.Lock()
-        upstream = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in separate writes: without TCP_NODELAY, Nagle and
-            # delayed ACKs add 40 ms to every request Apache proxies over a kept-alive
-            # connection.
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass  # keep test output clean
-
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                url = urllib.parse.urlsplit(self.path)
-                query = urllib.parse.parse_qs(url.query)
-                request_id = url.path.rsplit("/", 1)[-1]
-                with upstream._lock:
-                    upstream.reached.add(request_id)
-                status = int(query.get("status", ["200"])[0])
-                vary = query.get("vary", [""])[0]
-                body = b"" if self.command == "HEAD" or status in (204, 304) else b"upstream\n"
-                self.send_response(status)
-                for name, value in UPSTREAM_CORS_HEADERS:
-                    self.send_header(name, value)
-                if vary:
-                    self.send_header("Vary", vary)
-                if status in (301, 302, 303, 307, 308):
-                    self.send_header("Location", "/elsewhere")
-                self.send_header("Content-Type", "text/plain")
-                if status not in (204, 304):
-                    self.send_header("Content-Length", str(len(b"upstream\n")))
-                self.end_headers()
-                if body:
-                    self.wfile.write(body)
-
-            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _answer
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> Upstream:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def was_reached(self, request_id: str) -> bool:
-        with self._lock:
-            return request_id in self.reached
 
 
 # --- the edges -------------------------------------------------------------------------------
@@ -301,7 +217,7 @@ class Edge:
             # in Origin (which no browser sends) is one of the forms the tests try.
             headers = [
                 (name, value.encode("utf-8"))
-                for name, value in [*request.header_lines(), (REQUEST_ID_HEADER, request_id)]
+                for name, value in [*request.header_lines(), (TEST_ID_HEADER, request_id)]
             ]
             response = client.request(request.method, f"{self.base_url}{path}", headers=headers)
             # The port already tells the generation; the header is a second guard where the
@@ -314,7 +230,7 @@ class Edge:
                     headers=tuple(response.headers.multi_items()),
                     body=response.content,
                     reached_upstream=(
-                        self.upstream.was_reached(request_id) if location == "proxy" else None
+                        self.upstream.reached(request_id) if location == "proxy" else None
                     ),
                     upstream_status={"proxy": upstream_status, "static": None, "auth": 401}[
                         location
@@ -491,10 +407,14 @@ origins: [https://app.example.com]
 
 
 @pytest.fixture(scope="session")
-def upstream() -> Iterator[Upstream]:
-    server = Upstream().start()
-    yield server
-    server.stop()
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
+    """The upstream stub (a uvicorn process), shared by every edge of the session."""
+    server = Upstream(tmp_path_factory.mktemp("upstream") / "uvicorn.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _running(edge_class: type[Edge], upstream: Upstream) -> Iterator[Edge]:

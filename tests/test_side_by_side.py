@@ -68,7 +68,8 @@ class SideBySideNginx(NginxEdge):
     def write_main_config(self) -> Path:
         names = policy_names(self.policy_dir, ".location.conf")
         includes = "".join(f"    include {self.policy_dir}/{n}.http.conf;\n" for n in names)
-        proxy = f"proxy_pass http://127.0.0.1:{self.upstream.port};"
+        # The location's prefix becomes /ok/: the upstream answers 200 below it.
+        proxy = f"proxy_pass http://127.0.0.1:{self.upstream.port}/ok/;"
         outer, inner = NESTED
         locations = "".join(
             f"        location /p/{name}/ {{\n"
@@ -108,7 +109,7 @@ class SideBySideApache(ApacheEdge):
             f"    ServerName {apache_host(name)}\n"
             f"    Include {self.policy_dir}/{name}.conf\n"
             f'    Header always set {GENERATION_HEADER} "{self.generation}"\n'
-            f"    ProxyPass / http://127.0.0.1:{self.upstream.port}/\n"
+            f"    ProxyPass / http://127.0.0.1:{self.upstream.port}/ok/\n"
             f"</VirtualHost>\n"
             for name in policy_names(self.policy_dir, ".conf")
         )

@@ -1,6 +1,6 @@
 """A stand-in for the kind of FastAPI service users put behind nginx or Apache.
 
-It plays the upstream in corsgen's integration tests:
+It plays the upstream behind every edge the harness starts (tests/ and integration/):
 
 * ``POST /predict`` takes an uploaded image (multipart field ``file``) and
   answers ``{"label", "score", "bytes"}`` like a small model server would.
@@ -12,14 +12,19 @@ It plays the upstream in corsgen's integration tests:
 * ``/echo`` and ``/private/...`` answer with what the upstream received.
 * ``POST /login`` sets a ``session`` cookie (HttpOnly, SameSite=Lax) and returns
   its value, for the browser tests' ``credentials: 'include'`` case.
+* ``/ok/...`` answers 200 with a short text body on any path below it: the upstream
+  of tests that only need one that says yes.
+* ``/u/{id}?status=N&vary=A,B`` (the differential tests' upstream) answers status N with
+  ``Vary: A, B`` (nothing else in Vary), every CORS header of :data:`UPSTREAM_CORS_HEADERS`
+  and a short text body.
 * ``GET /__requests?test_id=...`` lists the requests that reached the stub with
   that ``X-Test-Id`` header: the proof that a request did (or did not) get past
   the edge.  Only for tests.
 
-Every normal response carries ``X-Request-Id`` and ``Vary: Accept-Encoding``,
+Every other response carries ``X-Request-Id`` and ``Vary: Accept-Encoding``,
 so tests can check that the edge merges ``Vary`` rather than replacing it.
 
-Run: ``uvicorn --app-dir integration/predict_stub app:app --port N``.
+Run: ``uvicorn --app-dir edgeharness/upstream app:app --port N``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,21 @@ app = FastAPI(title="predict stub", docs_url=None, redoc_url=None, openapi_url=N
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 # Reading the log is not traffic under test.
 UNRECORDED_PATHS = {"/__requests"}
+# The differential tests' answers: their Vary is exactly what the test asked for.
+UNTAGGED_PREFIX = "/u/"
+
+# CORS headers /u/ sends on every response, with values no policy produces: the edge must
+# remove them all (each Access-Control-* header appears at most once).
+UPSTREAM_CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "https://upstream.invalid"),
+    ("Access-Control-Allow-Credentials", "false"),
+    ("Access-Control-Allow-Methods", "TRACE"),
+    ("Access-Control-Allow-Headers", "X-Upstream"),
+    ("Access-Control-Expose-Headers", "X-Upstream"),
+    ("Access-Control-Max-Age", "1"),
+    ("Access-Control-Allow-Private-Network", "false"),
+)
+REDIRECTS = (301, 302, 303, 307, 308)
 
 _requests: list[dict[str, Any]] = []
 _requests_lock = threading.Lock()
@@ -56,7 +76,7 @@ async def record_and_tag(request: Request, call_next: Any) -> Response:
         with _requests_lock:
             _requests.append(entry)
     response: Response = await call_next(request)
-    if request.url.path != "/__requests":
+    if request.url.path != "/__requests" and not request.url.path.startswith(UNTAGGED_PREFIX):
         response.headers["X-Request-Id"] = uuid.uuid4().hex
         # An endpoint may have set its own Vary (e.g. /with-cors); keep it.
         response.headers.setdefault("Vary", "Accept-Encoding")
@@ -137,6 +157,24 @@ async def login() -> Response:
 async def private(rest: str, request: Request) -> dict[str, Any]:
     # The edge guards /private with basic auth; the stub itself does not.
     return _echo(request)
+
+
+@app.api_route("/ok/{rest:path}", methods=ALL_METHODS)
+async def ok(rest: str) -> Response:
+    return Response(b"upstream\n", media_type="text/plain")
+
+
+@app.api_route("/u/{request_id}", methods=ALL_METHODS)
+async def recorded(request_id: str, status: int = 200, vary: str = "") -> Response:
+    body = b"" if status in (204, 304) else b"upstream\n"
+    headers = dict(UPSTREAM_CORS_HEADERS)
+    if vary:
+        headers["Vary"] = vary
+    if status in REDIRECTS:
+        headers["Location"] = "/elsewhere"
+    if body:
+        headers["Content-Type"] = "text/plain"
+    return Response(body, status_code=status, headers=headers)
 
 
 @app.get("/__requests")

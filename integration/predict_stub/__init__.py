@@ -1,1 +1,0 @@
-"""The predict stub: a small FastAPI upstream for the integration tests."""
