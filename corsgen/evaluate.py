@@ -13,24 +13,26 @@ map lookups fold it, Apache's ``SetEnvIf`` regexes do not) and two ``Origin`` li
 before 1.23 reads the first, Apache joins them) — does the verdict say ``either=True`` and
 carry the other answer in ``alternatives``. A lookalike
 (``https://app.example.com.evil.com``) is always simply not allowed.
+
+Origin header values are read by :func:`corsgen.origins.read_origin`, with the same grammar
+as the policy's entries; a server's real answer is held to a verdict by
+:mod:`corsgen.compare`.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from functools import lru_cache
 
 from corsgen.origins import (
     APP_SCHEMES,
-    DEFAULT_PORTS,
+    PORT_DIGITS,
+    HeaderOrigin,
+    OriginKind,
     OriginPattern,
-    OriginSyntaxError,
-    check_origin_regex,
-    parse_origin,
+    ascii_lower,
+    read_origin,
 )
 from corsgen.policy import Policy
 
@@ -69,23 +71,6 @@ def preflight_vary(policy: Policy) -> tuple[str, ...]:
 def browser_max_age(seconds: int) -> dict[str, int]:
     """How long each browser engine really caches a preflight answer of ``seconds``."""
     return {engine: min(seconds, cap) for engine, cap in BROWSER_MAX_AGE.items()}
-
-
-# How each Access-Control-* value is compared (spec section 4): ACAO and the literal values
-# byte for byte; method lists as sets (any order, case-sensitive like methods); header-name
-# lists as case-insensitive comma-separated lists.
-_COMPARE_AS = {
-    ACAO: "exact",
-    ACAC: "exact",
-    ACAM: "method-set",
-    ACAH: "name-list",
-    ACEH: "name-list",
-    ACMA: "exact",
-    ACAPN: "exact",
-}
-
-
-_CANONICAL = {name.lower(): name for name in _COMPARE_AS}
 
 
 class Answer(str, Enum):
@@ -196,112 +181,12 @@ class Verdict:
         return (self, *self.alternatives)
 
 
-# --- reading an Origin header ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HeaderOrigin:
-    """An Origin header value read leniently, then normalised as a browser would send it.
-
-    ``port`` is ``None`` for no port or the scheme's default; ``port_valid`` is false for a
-    port no browser sends (0, above 65535): it can only ever be covered by a ``:*`` entry.
-    """
-
-    scheme: str
-    host: str
-    port: int | None
-    port_valid: bool = True
-
-    @property
-    def canonical(self) -> str:
-        port = f":{self.port}" if self.port is not None else ""
-        return f"{self.scheme}://{self.host}{port}"
-
-
-_PORT_DIGITS = re.compile(r"^[0-9]+$")
-_APP_HOST = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
-def read_origin(text: str) -> HeaderOrigin | str:
-    """Parse an Origin header value; return a :class:`HeaderOrigin` or why it is not one."""
-    scheme, separator, rest = text.partition("://")
-    if not separator or not scheme:
-        return "is not an origin (scheme://host[:port])"
-    for character, what in (("/", "a path"), ("?", "a query"), ("#", "a fragment")):
-        if character in rest:
-            return f"has {what} after the host, which a browser never sends in Origin"
-    if "@" in rest:
-        return "has user information ('@'), which a browser never sends in Origin"
-    if "*" in rest:
-        return "contains '*', which is a policy wildcard, never part of a real Origin"
-    if any(character.isspace() or not character.isprintable() for character in rest):
-        return "contains whitespace or control characters"
-    scheme = _ascii_lower(scheme)
-    if scheme in APP_SCHEMES:
-        if not _APP_HOST.match(rest):
-            return f"is not a valid {scheme}:// origin"
-        return HeaderOrigin(scheme=scheme, host=rest, port=None)
-    if scheme not in DEFAULT_PORTS:
-        return f"has the scheme {scheme!r}, which no policy entry can allow"
-    host, port_text = _split_authority(rest)
-    if host is None:
-        return "has no valid host"
-    port: int | None = None
-    port_valid = True
-    if port_text is not None:
-        if not _PORT_DIGITS.match(port_text):
-            return "has a port that is not a number"
-        port = int(port_text)
-        if port == DEFAULT_PORTS[scheme]:
-            port = None
-        elif not 1 <= port <= 65535:
-            port_valid = False
-    try:
-        normalised = parse_origin(f"{scheme}://{host}")
-    except OriginSyntaxError as exc:
-        return f"has an invalid host: {exc}"
-    return HeaderOrigin(scheme=scheme, host=normalised.host, port=port, port_valid=port_valid)
-
-
-def _split_authority(authority: str) -> tuple[str | None, str | None]:
-    if authority.startswith("["):
-        end = authority.find("]")
-        if end < 0:
-            return None, None
-        host, rest = authority[: end + 1], authority[end + 1 :]
-        if not rest:
-            return host, None
-        if not rest.startswith(":"):
-            return None, None
-        return host, rest[1:]
-    if authority.count(":") > 1:
-        return None, None
-    host, colon, port = authority.partition(":")
-    if not host:
-        return None, None
-    return host, port if colon else None
-
-
-def _ascii_lower(text: str) -> str:
-    # str.lower() also folds non-ASCII letters (e.g. 'İ'); the spec's leeway is ASCII case only.
-    return text.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
 # --- matching ---------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def compiled_regex(regex: str) -> re.Pattern[str]:
-    """An ``origin_regex`` entry compiled as the targets anchor it (the whole Origin)."""
-    return re.compile(check_origin_regex(regex))
 
 
 def entry_matches(entry: OriginPattern, origin: HeaderOrigin) -> bool:
     """Does a normalised ``origins`` entry cover a normalised Origin (spec section 4)?"""
-    if entry.kind not in ("exact", "pattern") or entry.scheme != origin.scheme:
+    if entry.kind not in (OriginKind.EXACT, OriginKind.PATTERN) or entry.scheme != origin.scheme:
         return False
     if entry.scheme in APP_SCHEMES:
         return entry.host == origin.host
@@ -324,18 +209,18 @@ def _strict_match(policy: Policy, origin: str, regexes: bool = True) -> tuple[st
     pass a ``:*`` entry on both servers), regexes against the raw header.
     """
     for index, entry in enumerate(policy.origins):
-        if entry.kind in ("exact", "null") and entry.text == origin:
+        if entry.kind in (OriginKind.EXACT, OriginKind.NULL) and entry.text == origin:
             return "origins", index
     parsed = read_origin(origin)
     if isinstance(parsed, HeaderOrigin):
         for index, entry in enumerate(policy.origins):
-            if entry.kind == "pattern" and _pattern_matches_as_sent(entry, parsed, origin):
+            if entry.kind is OriginKind.PATTERN and _pattern_matches_as_sent(entry, parsed, origin):
                 return "origins", index
     if not regexes:
         return None
     # The targets run each regex on the raw header, case-sensitively: so does the evaluator.
-    for index, regex in enumerate(policy.origin_regex):
-        if compiled_regex(regex).fullmatch(origin):
+    for index, pattern in enumerate(policy.regex_patterns):
+        if pattern.fullmatch(origin):
             return "origin_regex", index
     return None
 
@@ -349,7 +234,7 @@ def _pattern_matches_as_sent(entry: OriginPattern, origin: HeaderOrigin, text: s
     if text == base:
         return True
     port = text.removeprefix(base + ":")
-    return port != text and bool(_PORT_DIGITS.match(port))
+    return port != text and bool(PORT_DIGITS.match(port))
 
 
 def _case_folded_match(policy: Policy, origin: str) -> tuple[str, int] | None:
@@ -359,9 +244,9 @@ def _case_folded_match(policy: Policy, origin: str) -> tuple[str, int] | None:
     case; its Apache config matches them with case-sensitive regexes. Regexes are
     case-sensitive on both, so they are not tried here.
     """
-    lowered = _ascii_lower(origin)
+    lowered = ascii_lower(origin)
     for index, entry in enumerate(policy.origins):
-        if entry.kind in ("exact", "null") and _ascii_lower(entry.text) == lowered:
+        if entry.kind in (OriginKind.EXACT, OriginKind.NULL) and ascii_lower(entry.text) == lowered:
             return "origins", index
     if lowered == origin:
         return None
@@ -423,7 +308,7 @@ def match_origin(policy: Policy, origin: str | None) -> OriginMatch:
 
 def _normalised_match(policy: Policy, origin: str) -> OriginMatch | None:
     """Not allowed: an Origin that matches an entry only once normalised, and why."""
-    parsed = read_origin(_ascii_lower(origin))
+    parsed = read_origin(ascii_lower(origin))
     if not isinstance(parsed, HeaderOrigin) or not parsed.port_valid:
         return None
     found = _strict_match(policy, parsed.canonical)
@@ -444,12 +329,12 @@ def _normalised_match(policy: Policy, origin: str) -> OriginMatch | None:
 
 def _how_written(origin: str, parsed: HeaderOrigin) -> str:
     ways = []
-    if _ascii_lower(origin) != origin:
+    if ascii_lower(origin) != origin:
         ways.append("upper case")
     authority = origin.partition("://")[2]
     if not authority.isascii():
         ways.append("a Unicode host name; browsers send its punycode")
-    elif authority.startswith("[") and not _ascii_lower(authority).startswith(parsed.host):
+    elif authority.startswith("[") and not ascii_lower(authority).startswith(parsed.host):
         ways.append("an IPv6 address not in compressed form")
     port = authority.rpartition("]")[2] if authority.startswith("[") else authority
     if ":" in port:
@@ -472,20 +357,20 @@ def _describe_entry(field_name: str, entry: str) -> str:
 
 def _nearest_miss(policy: Policy, origin: str) -> tuple[str | None, str]:
     parsed = read_origin(origin)
-    if origin == "null" or _ascii_lower(origin) == "null":
+    if origin == "null" or ascii_lower(origin) == "null":
         return None, "the null origin is allowed only when 'null' is listed in origins"
     if not isinstance(parsed, HeaderOrigin):
         return None, f"{origin!r} {parsed}"
     best: tuple[int, str | None, str] = (-1, None, "")
     for entry in policy.origins:
-        if entry.kind in ("exact", "pattern"):
+        if entry.kind in (OriginKind.EXACT, OriginKind.PATTERN):
             score, reason = _entry_miss(entry, parsed)
             if score > best[0]:
                 best = (score, entry.text, reason)
     if best[0] >= 2:
         return best[1], best[2]
     regexes = len(policy.origin_regex)
-    listed = sum(1 for entry in policy.origins if entry.kind != "null")
+    listed = sum(1 for entry in policy.origins if entry.kind is not OriginKind.NULL)
     where = f"none of the {listed} origins entries"
     if regexes:
         where += f" and none of the {regexes} origin_regex entries"
@@ -549,7 +434,7 @@ def evaluate(policy: Policy, request: Request) -> Verdict:
     # a request-private-network value other than exactly "true" may go either way.
     pn = request.request_private_network
     pn_choices = [pn == "true"]
-    if pn is not None and pn != "true" and _ascii_lower(pn) == "true":
+    if pn is not None and pn != "true" and ascii_lower(pn) == "true":
         pn_choices.append(True)
     verdicts = [
         _verdict(policy, request, choice, private_network)
@@ -687,113 +572,6 @@ def _browser_notes(policy: Policy, request: Request) -> list[str]:
     return notes
 
 
-# --- comparing a real response with the verdict ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Observed:
-    """A response as a server sent it, plus what the test's upstream saw (``None``: unknown)."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes = b""
-    reached_upstream: bool | None = None
-    upstream_status: int | None = None
-    upstream_vary: tuple[str, ...] | None = None
-
-
 def split_list(value: str) -> list[str]:
     """The items of a comma-separated header value, without blanks."""
     return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def _comparable(name: str, value: str) -> object:
-    how = _COMPARE_AS[name]
-    if how == "method-set":
-        return sorted(split_list(value))
-    if how == "name-list":
-        return sorted(item.lower() for item in split_list(value))
-    return value
-
-
-def differences(verdict: Verdict, observed: Observed) -> list[str]:
-    """Where ``observed`` departs from ``verdict`` (empty when it is one acceptable answer)."""
-    best: list[str] | None = None
-    for candidate in verdict.acceptable():
-        found = _differences(candidate, observed)
-        if not found:
-            return []
-        if best is None:
-            best = found
-    return best or []
-
-
-def _differences(verdict: Verdict, observed: Observed) -> list[str]:
-    found: list[str] = []
-    status = verdict.status
-    if status is not None:
-        if observed.status != status:
-            found.append(f"status {observed.status}, expected {status} ({verdict.answer.value})")
-        if observed.reached_upstream:
-            found.append(f"the request reached the upstream; expected {verdict.answer.value}")
-        if observed.status == 204 and observed.body:
-            found.append(f"the 204 answer has a body of {len(observed.body)} bytes")
-    else:
-        if observed.reached_upstream is False:
-            found.append(
-                f"the request did not reach the upstream (status {observed.status}); "
-                "expected it to be passed upstream"
-            )
-        elif observed.upstream_status is not None and observed.status != observed.upstream_status:
-            found.append(
-                f"status {observed.status}, expected the upstream's {observed.upstream_status}"
-            )
-    seen: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
-    vary_tokens: list[str] = []
-    for name, value in observed.headers:
-        lower = name.lower()
-        if lower.startswith("access-control-"):
-            seen.setdefault(lower, []).append(value)
-            # HTTP/2 and httpx lower-case header names; report them as the spec writes them.
-            names.setdefault(lower, _CANONICAL.get(lower, name))
-        elif lower == "vary":
-            vary_tokens.extend(split_list(value))
-    expected = {name.lower(): (name, value) for name, value in verdict.headers.items()}
-    for lower, values in seen.items():
-        if len(values) > 1:
-            found.append(f"{names[lower]} appears {len(values)} times: {values}")
-        if lower not in expected:
-            found.append(f"unexpected header {names[lower]}: {values[0]!r}")
-    for lower, (name, value) in expected.items():
-        if lower not in seen:
-            found.append(f"missing header {name}: {value!r}")
-            continue
-        actual = seen[lower][0]
-        if name in _COMPARE_AS and _comparable(name, actual) != _comparable(name, value):
-            found.append(f"{name} is {actual!r}, expected {value!r}")
-    found.extend(_vary_differences(verdict, observed, vary_tokens))
-    return found
-
-
-def _vary_differences(verdict: Verdict, observed: Observed, tokens: Iterable[str]) -> list[str]:
-    found = []
-    present = {token.lower() for token in tokens}
-    for token in verdict.vary:
-        if token.lower() not in present:
-            found.append(f"Vary lacks {token!r} (Vary: {', '.join(tokens) or 'absent'})")
-    upstream = observed.upstream_vary
-    if upstream is None:
-        return found  # unknown upstream (a live probe): its own tokens cannot be told apart
-    passed = verdict.status is None
-    if passed:
-        for token in upstream:
-            if token.lower() not in present:
-                found.append(f"the upstream's Vary token {token!r} was dropped")
-    allowed = {t.lower() for t in (*verdict.vary, *verdict.vary_optional)}
-    if passed:
-        allowed |= {token.lower() for token in upstream}
-    extra = sorted(present - allowed)
-    if extra:
-        found.append(f"unexpected Vary token(s) {extra}")
-    return found

@@ -3,8 +3,8 @@
 Rules are a table (:data:`RULES`): an id, a short name, why the pattern is risky and how to
 fix it. Each check adds :class:`Finding` values naming the entry and its line in the file.
 Regex checks do not guess from the regex text alone where they can show a concrete origin
-the regex matches (a lookalike, or a name anyone can register), using
-:func:`corsgen.evaluate.compiled_regex` — the same matching the evaluator uses.
+the regex matches (a lookalike from :mod:`corsgen.samples`, or a name anyone can register),
+matched with :attr:`Policy.regex_patterns`, as the targets and the evaluator match it.
 
 The Public Suffix List comes from the ``publicsuffixlist`` package's bundled snapshot: lint
 never fetches anything.
@@ -13,26 +13,20 @@ never fetches anything.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corsgen.errors import location
-from corsgen.evaluate import (
-    BROWSER_MAX_AGE,
-    LOCAL_NETWORK_ACCESS,
-    HeaderOrigin,
-    browser_max_age,
-    compiled_regex,
-    read_origin,
-)
+from corsgen.evaluate import BROWSER_MAX_AGE, LOCAL_NETWORK_ACCESS, browser_max_age
 from corsgen.load import Document
-from corsgen.matrix import lookalikes, regex_example
-from corsgen.origin_regex import attacker_origin, parse, samples
-from corsgen.origins import OriginPattern
+from corsgen.origin_regex import attacker_origin, example, parse, samples
+from corsgen.origins import HeaderOrigin, OriginKind, OriginPattern, read_origin
 from corsgen.policy import Policy
 from corsgen.public_suffix import is_public_suffix, registrable_domain
+from corsgen.samples import lookalikes
 from corsgen.sourced import Sources, normalised_origin
 
 # Chromium caps Access-Control-Max-Age at 7200 s (Firefox at 86400, Safari at 600): a longer
@@ -196,9 +190,9 @@ def lint(policy: Policy, document: Document) -> list[Finding]:
         line = sources.origin_line(origin.text)
         for name, detail in _origin_findings(policy, origin):
             add(name, line, origin.text, detail)
-    for regex in policy.origin_regex:
+    for regex, pattern in zip(policy.origin_regex, policy.regex_patterns, strict=True):
         line = sources.regex_line(regex)
-        for name, detail in _regex_findings(policy, regex):
+        for name, detail in _regex_findings(policy, regex, pattern):
             add(name, line, regex, detail)
     if policy.max_age > CHROMIUM_MAX_AGE:
         add(
@@ -251,10 +245,10 @@ def lint(policy: Policy, document: Document) -> list[Finding]:
 
 
 def _origin_findings(policy: Policy, origin: OriginPattern) -> Iterator[tuple[str, str]]:
-    if origin.kind == "null":
+    if origin.kind is OriginKind.NULL:
         yield "null-origin", "the null origin is allowed"
         return
-    if origin.kind not in ("exact", "pattern"):
+    if origin.kind is OriginKind.ANY:
         return
     if policy.allow_credentials and origin.scheme == "http" and not _is_loopback(origin.host):
         yield (
@@ -268,10 +262,12 @@ def _origin_findings(policy: Policy, origin: OriginPattern) -> Iterator[tuple[st
         )
 
 
-def _regex_findings(policy: Policy, regex: str) -> Iterator[tuple[str, str]]:
-    sample = regex_example(regex)
+def _regex_findings(
+    policy: Policy, regex: str, pattern: re.Pattern[str]
+) -> Iterator[tuple[str, str]]:
+    sample = example(regex)
     parsed = read_origin(sample) if sample else None
-    if policy.allow_credentials and _regex_allows_plain_http(regex, sample):
+    if policy.allow_credentials and _regex_allows_plain_http(pattern, sample):
         yield (
             "http-origin-with-credentials",
             "the regex matches plain http:// origins and allow_credentials is true",
@@ -284,7 +280,7 @@ def _regex_findings(policy: Policy, regex: str) -> Iterator[tuple[str, str]]:
         yield "broad-regex", f"it matches {broad!r}, a name anyone can register"
     lookalike = None
     if not broad and isinstance(parsed, HeaderOrigin) and sample:
-        lookalike = _lookalike_match(regex, sample, parsed)
+        lookalike = _lookalike_match(regex, pattern, sample, parsed)
     dot = unescaped_dot(regex)
     if dot is not None:
         shown = f"; it matches {lookalike!r}" if lookalike else ""
@@ -324,8 +320,7 @@ def unescaped_dot(regex: str) -> int | None:
     return None
 
 
-def _regex_allows_plain_http(regex: str, sample: str | None) -> bool:
-    pattern = compiled_regex(regex)
+def _regex_allows_plain_http(pattern: re.Pattern[str], sample: str | None) -> bool:
     candidates = []
     if sample and "://" in sample:
         rest = sample.split("://", 1)[1]
@@ -339,9 +334,10 @@ def _regex_allows_plain_http(regex: str, sample: str | None) -> bool:
     return False
 
 
-def _lookalike_match(regex: str, sample: str, origin: HeaderOrigin) -> str | None:
+def _lookalike_match(
+    regex: str, pattern: re.Pattern[str], sample: str, origin: HeaderOrigin
+) -> str | None:
     """A lookalike of the regex's own sample, on another site, that the regex matches."""
-    pattern = compiled_regex(regex)
     site = registrable_domain(origin.host) or origin.host
     # Another branch or count of the regex itself that lands on a different site whose
     # name merely ends with the intended one ('(www\.|m)?example\.com': mexample.com).
@@ -370,7 +366,7 @@ def _lookalike_match(regex: str, sample: str, origin: HeaderOrigin) -> str | Non
 
 def _pattern_counts(policy: Policy, sources: Sources, add: _Add) -> None:
     regexes = len(policy.origin_regex)
-    wildcards = sum(1 for origin in policy.origins if origin.kind == "pattern")
+    wildcards = sum(1 for origin in policy.origins if origin.kind is OriginKind.PATTERN)
     if regexes > MANY_NGINX_REGEXES:
         add(
             "many-patterns",

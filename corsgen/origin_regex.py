@@ -19,8 +19,10 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NoReturn
 
+from corsgen.origins import OriginSyntaxError
 from corsgen.public_suffix import is_public_suffix, public_suffix_of, registrable_domain
 
 # No host name needs a count above 255 (a DNS label is at most 63 characters, a name 253);
@@ -790,6 +792,29 @@ def check(text: str) -> Node:
     return tree
 
 
+# Validation asks for each entry, and Policy.regex_patterns for its anchored form again; the
+# analysis of a long regex takes a few milliseconds, so it is done once per text.
+@lru_cache(maxsize=1024)
+def check_origin_regex(value: str) -> str:
+    """Validate an ``origin_regex`` entry; return the anchored pattern the targets use.
+
+    Only the subset of regular expressions that Python and PCRE read alike is accepted
+    (this module), and only when matching takes linear time. The
+    renderers always match the whole Origin, so a leading ``^`` and trailing ``$`` are
+    dropped and the body is wrapped in ``^(?:...)$``.
+    """
+    try:
+        check(value)
+        anchored_text = anchored(value)
+        # A last cross-check: the parser accepts nothing that Python refuses.
+        re.compile(anchored_text)
+    except RegexRefused as exc:
+        raise OriginSyntaxError(str(exc)) from None
+    except re.error as exc:
+        raise OriginSyntaxError(f"does not compile: {exc}") from None
+    return anchored_text
+
+
 # --- samples and attacker-owned origins -------------------------------------------------------
 
 FREE = -1  # a character whose presence and value the attacker chooses (a varying repeat)
@@ -1020,10 +1045,15 @@ def anchored(text: str) -> str:
 
 
 def example(text: str) -> str | None:
-    """A short, browser-like origin the (valid) regex matches, or ``None``."""
+    """A short, browser-like origin the (valid) regex matches, or ``None``.
+
+    The shortest sample first; when a '^' or '$' inside the regex rules that one out
+    (``(a$|b)c``), the first other sample that matches. ``None`` only for a regex that
+    matches none of its samples (``a$b`` matches nothing at all).
+    """
     try:
         tree = parse(text)
     except RegexRefused:
         return None
-    sample = samples(tree, limit=1)[0].text
-    return sample if re.fullmatch(anchored(text), sample) else None
+    pattern = re.compile(anchored(text))
+    return next((sample.text for sample in samples(tree) if pattern.fullmatch(sample.text)), None)

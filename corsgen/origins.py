@@ -1,8 +1,10 @@
-"""Parse and normalise the entries of ``origins`` and ``origin_regex``.
+"""Origins: the entries of ``origins`` and ``origin_regex``, and ``Origin`` header values.
 
-An origin entry is normalised the way a browser serialises an ``Origin`` header
-(lower-case scheme and host, punycode, compressed IPv6, no default port), so that the
-renderers can compare it with the header byte for byte.
+Policy entries and header values share one grammar (scheme, host normalisation, port), so
+both are read here. An entry is normalised the way a browser serialises an ``Origin``
+header (lower-case scheme and host, punycode, compressed IPv6, no default port), so that the
+renderers can compare it with the header byte for byte; a header value is read leniently
+(:func:`read_origin`), as a server receives whatever a client sends.
 """
 
 from __future__ import annotations
@@ -10,11 +12,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from enum import Enum
 
 import idna
-
-from corsgen import origin_regex
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -36,23 +36,32 @@ UNSAFE_CHARACTERS = frozenset("\"'\\{};$#<>`%")
 _LABEL = re.compile(r"^[a-z0-9_-]{1,63}$")
 _APP_HOST = re.compile(r"^[A-Za-z0-9._-]+$")
 _PORT = re.compile(r"^[0-9]{1,5}$")
+PORT_DIGITS = re.compile(r"^[0-9]+$")
 
 
 class OriginSyntaxError(ValueError):
     """An origin or regex entry that is not acceptable; the message says why and how to fix."""
 
 
+class OriginKind(str, Enum):
+    """What an ``origins`` entry stands for."""
+
+    ANY = "any"  # "*"
+    NULL = "null"  # the literal null origin
+    EXACT = "exact"  # one origin
+    PATTERN = "pattern"  # a "*." host wildcard and/or a ":*" port wildcard
+
+
 @dataclass(frozen=True)
 class OriginPattern:
     """One normalised ``origins`` entry.
 
-    ``kind`` is ``any`` (``"*"``), ``null`` (the literal null origin), ``exact`` (one
-    origin) or ``pattern`` (a ``*.`` host wildcard and/or a ``:*`` port wildcard).
-    For ``pattern`` entries, ``host`` is the part after ``*.`` when ``any_subdomain``.
+    For :attr:`OriginKind.PATTERN` entries, ``host`` is the part after ``*.`` when
+    ``any_subdomain``.
     """
 
     text: str
-    kind: str
+    kind: OriginKind
     scheme: str = ""
     host: str = ""
     port: int | None = None
@@ -63,8 +72,8 @@ class OriginPattern:
         return self.text
 
 
-ANY_ORIGIN = OriginPattern(text="*", kind="any")
-NULL_ORIGIN = OriginPattern(text="null", kind="null")
+ANY_ORIGIN = OriginPattern(text="*", kind=OriginKind.ANY)
+NULL_ORIGIN = OriginPattern(text="null", kind=OriginKind.NULL)
 
 
 def describe_unsafe(value: str) -> str | None:
@@ -125,7 +134,7 @@ def parse_origin(value: str) -> OriginPattern:
     host = _normalise_host(host_text)
     if any_subdomain and (host.startswith("[") or _looks_like_ipv4(host)):
         raise OriginSyntaxError("a '*.' wildcard needs a DNS name after it, not an IP address")
-    kind = "pattern" if any_subdomain or any_port else "exact"
+    kind = OriginKind.PATTERN if any_subdomain or any_port else OriginKind.EXACT
     text = f"{scheme}://{'*.' if any_subdomain else ''}{host}"
     if any_port:
         text += ":*"
@@ -150,7 +159,7 @@ def _parse_app_origin(scheme: str, host: str) -> OriginPattern:
             f"{scheme}:// needs a host of letters, digits, '.', '_' or '-' "
             f"(e.g. {scheme}://localhost)"
         )
-    return OriginPattern(text=f"{scheme}://{host}", kind="exact", scheme=scheme, host=host)
+    return OriginPattern(text=f"{scheme}://{host}", kind=OriginKind.EXACT, scheme=scheme, host=host)
 
 
 def _split_host_port(authority: str) -> tuple[str, str | None]:
@@ -223,27 +232,81 @@ def _normalise_host(host: str) -> str:
     return host
 
 
-# --- origin_regex -------------------------------------------------------------------
+# --- Origin header values ---------------------------------------------------------------
 
 
-# Validation, rendering and the evaluator each ask for the same entries; the analysis of a
-# long regex takes a few milliseconds, so it is done once per text.
-@lru_cache(maxsize=1024)
-def check_origin_regex(value: str) -> str:
-    """Validate an ``origin_regex`` entry; return the anchored pattern the targets use.
+@dataclass(frozen=True)
+class HeaderOrigin:
+    """An Origin header value read leniently, then normalised as a browser would send it.
 
-    Only the subset of regular expressions that Python and PCRE read alike is accepted
-    (see :mod:`corsgen.origin_regex`), and only when matching takes linear time. The
-    renderers always match the whole Origin, so a leading ``^`` and trailing ``$`` are
-    dropped and the body is wrapped in ``^(?:...)$``.
+    ``port`` is ``None`` for no port or the scheme's default; ``port_valid`` is false for a
+    port no browser sends (0, above 65535): it can only ever be covered by a ``:*`` entry.
     """
+
+    scheme: str
+    host: str
+    port: int | None
+    port_valid: bool = True
+
+    @property
+    def canonical(self) -> str:
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.scheme}://{self.host}{port}"
+
+
+def read_origin(text: str) -> HeaderOrigin | str:
+    """Parse an Origin header value; return a :class:`HeaderOrigin` or why it is not one.
+
+    Unlike :func:`parse_origin`, which refuses an entry a browser would not send, this
+    accepts what a server may receive (any digits as the port, ASCII case), so that the
+    evaluator can say how such a value is treated.
+    """
+    scheme, separator, rest = text.partition("://")
+    if not separator or not scheme:
+        return "is not an origin (scheme://host[:port])"
+    for character, what in (("/", "a path"), ("?", "a query"), ("#", "a fragment")):
+        if character in rest:
+            return f"has {what} after the host, which a browser never sends in Origin"
+    if "@" in rest:
+        return "has user information ('@'), which a browser never sends in Origin"
+    if "*" in rest:
+        return "contains '*', which is a policy wildcard, never part of a real Origin"
+    if any(character.isspace() or not character.isprintable() for character in rest):
+        return "contains whitespace or control characters"
+    scheme = ascii_lower(scheme)
+    if scheme in APP_SCHEMES:
+        if not _APP_HOST.match(rest):
+            return f"is not a valid {scheme}:// origin"
+        return HeaderOrigin(scheme=scheme, host=rest, port=None)
+    if scheme not in DEFAULT_PORTS:
+        return f"has the scheme {scheme!r}, which no policy entry can allow"
     try:
-        origin_regex.check(value)
-        anchored = origin_regex.anchored(value)
-        # A last cross-check: the parser accepts nothing that Python refuses.
-        re.compile(anchored)
-    except origin_regex.RegexRefused as exc:
-        raise OriginSyntaxError(str(exc)) from None
-    except re.error as exc:
-        raise OriginSyntaxError(f"does not compile: {exc}") from None
-    return anchored
+        host, port_text = _split_host_port(rest)
+    except OriginSyntaxError:
+        return "has no valid host"
+    port: int | None = None
+    port_valid = True
+    if port_text is not None:
+        if not PORT_DIGITS.match(port_text):
+            return "has a port that is not a number"
+        port = int(port_text)
+        if port == DEFAULT_PORTS[scheme]:
+            port = None
+        elif not 1 <= port <= 65535:
+            port_valid = False
+    try:
+        normalised = parse_origin(f"{scheme}://{host}")
+    except OriginSyntaxError as exc:
+        return f"has an invalid host: {exc}"
+    return HeaderOrigin(scheme=scheme, host=normalised.host, port=port, port_valid=port_valid)
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with ASCII letters in lower case, and only those.
+
+    str.lower() also folds non-ASCII letters (e.g. 'İ'); the spec's leeway is ASCII case only.
+    """
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,13 +30,12 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from corsgen.errors import PolicyError, Problem
-from corsgen.load import Document
-from corsgen.origin_regex import attacker_origin
+from corsgen.load import Document, load_file
+from corsgen.origin_regex import attacker_origin, check_origin_regex
 from corsgen.origins import (
     ANY_ORIGIN,
     OriginPattern,
     OriginSyntaxError,
-    check_origin_regex,
     describe_unsafe,
     parse_origin,
 )
@@ -325,6 +325,15 @@ class Policy(StrictModel):
     def reflects_request_headers(self) -> bool:
         return self.allow_headers == ("*",)
 
+    @cached_property
+    def regex_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The ``origin_regex`` entries as the targets and the evaluator match them.
+
+        Each is anchored to the whole Origin once, by the check that validated it
+        (:func:`corsgen.origin_regex.check_origin_regex`, cached per text); nobody anchors again.
+        """
+        return tuple(re.compile(check_origin_regex(regex)) for regex in self.origin_regex)
+
     def normalised(self) -> dict[str, Any]:
         """The policy as plain data, after normalisation: what the hash covers."""
         return self.model_dump(mode="json")
@@ -386,8 +395,6 @@ def policy_from_document(document: Document) -> Policy:
 
 def load_policy(path: Path) -> Policy:
     """Read, parse and validate a policy file."""
-    from corsgen.load import load_file
-
     return policy_from_document(load_file(path))
 
 

@@ -2,7 +2,7 @@
 
 Sends the request matrix of :mod:`corsgen.matrix` (the policy's own origins, lookalikes,
 preflights, requests without Origin) and holds every answer to what
-:func:`corsgen.evaluate.differences` accepts. The run is bounded in request count and
+:func:`corsgen.compare.differences` accepts. The run is bounded in request count and
 time and never follows redirects; the command (:mod:`corsgen.commands.probe`) refuses
 hosts other than this machine's loopback unless ``--allow-remote`` is given.
 """
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from corsgen.evaluate import Observed, Request, Verdict, differences, evaluate
+from corsgen.compare import Observed, differences
+from corsgen.evaluate import Request, Verdict, evaluate
 from corsgen.policy import Policy
 
 LOOPBACK_NAMES = ("localhost", "localhost.")

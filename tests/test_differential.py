@@ -34,22 +34,14 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from corsgen.compare import Observed, differences
 from corsgen.errors import PolicyError
-from corsgen.evaluate import (
-    HeaderOrigin,
-    Observed,
-    Request,
-    Verdict,
-    compiled_regex,
-    differences,
-    evaluate,
-    read_origin,
-)
+from corsgen.evaluate import Request, Verdict, evaluate
 from corsgen.load import load_text
-from corsgen.matrix import entry_examples, entry_lookalikes, lookalikes
-from corsgen.origins import DEFAULT_PORTS
+from corsgen.origins import DEFAULT_PORTS, HeaderOrigin, OriginKind, read_origin
 from corsgen.policy import ALL_METHODS, Policy, policy_from_document
 from corsgen.render import render
+from corsgen.samples import entry_examples, entry_lookalikes, lookalikes
 from tests.edge_servers import (
     EDGES,
     ConfigRejected,
@@ -417,7 +409,7 @@ def _origin_candidates(draw: st.DrawFn, policy: Policy) -> list[str]:
     candidates: list[str] = []
     for entry in policy.origins:
         candidates.extend(entry_examples(entry))
-        if entry.kind == "pattern":
+        if entry.kind is OriginKind.PATTERN:
             label = draw(st.from_regex(r"[a-z0-9_-]{1,8}(\.[a-z0-9_-]{1,8}){0,2}", fullmatch=True))
             host = f"{label}.{entry.host}" if entry.any_subdomain else entry.host
             if entry.any_port:
@@ -425,8 +417,8 @@ def _origin_candidates(draw: st.DrawFn, policy: Policy) -> list[str]:
             else:
                 port = entry.port
             candidates.append(f"{entry.scheme}://{host}{f':{port}' if port else ''}")
-    for regex in policy.origin_regex:
-        sample = draw(st.from_regex(compiled_regex(regex), fullmatch=True))
+    for pattern in policy.regex_patterns:
+        sample = draw(st.from_regex(pattern, fullmatch=True))
         if _VISIBLE_ASCII.match(sample):
             candidates.append(sample)
     return candidates

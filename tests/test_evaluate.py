@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from corsgen.compare import Observed, differences
 from corsgen.evaluate import (
     ACAC,
     ACAH,
@@ -14,13 +15,11 @@ from corsgen.evaluate import (
     ACMA,
     PREFLIGHT_VARY,
     Answer,
-    Observed,
     Request,
-    differences,
     evaluate,
     match_origin,
-    read_origin,
 )
+from corsgen.origins import read_origin
 from tests.conftest import minimal, parse
 
 POLICY = parse(

@@ -26,10 +26,11 @@ from corsgen.origin_regex import (
     anchored,
     attacker_origin,
     check,
+    check_origin_regex,
     parse,
     samples,
 )
-from corsgen.origins import OriginSyntaxError, check_origin_regex
+from corsgen.origins import OriginSyntaxError
 from tests.conftest import REPO, minimal, problems
 from tests.conftest import parse as parse_policy
 from tests.test_server_config import (

@@ -250,7 +250,7 @@ def test_origins_that_could_break_out_of_a_config_are_refused(entry):
 
 
 def test_regexes_are_kept_as_written_and_anchored_when_rendered():
-    from corsgen.origins import check_origin_regex
+    from corsgen.origin_regex import check_origin_regex
 
     policy = parse(minimal(origin_regex=r"['^https://pr-[0-9]+\.preview\.example\.dev$']"))
     assert policy.origin_regex == (r"^https://pr-[0-9]+\.preview\.example\.dev$",)

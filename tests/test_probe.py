@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 
 from corsgen.cli import app
 from corsgen.evaluate import Request
-from corsgen.matrix import entry_lookalikes, lookalikes, regex_example, request_matrix
+from corsgen.matrix import request_matrix
+from corsgen.origin_regex import example as regex_example
 from corsgen.probe import is_loopback_url
 from corsgen.render import render
+from corsgen.samples import entry_lookalikes, lookalikes
 from tests.conftest import parse
 from tests.edge_servers import Edge
 

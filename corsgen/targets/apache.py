@@ -6,12 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from corsgen.origins import OriginKind, OriginPattern
 from corsgen.pcre_trie import trie_regexes
 from corsgen.targets.common import Common, anchored_regexes, common_values, exact_origins, name_stem
 from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
 
 if TYPE_CHECKING:
-    from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
 
 VHOST_FILE = OutputFile(
@@ -67,7 +67,7 @@ def apache_origin_regexes(policy: Policy) -> tuple[list[str], list[str]]:
     exact = [f"^(?:{body})$" for body, _ in trie_regexes(exact_origins(policy))]
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for origin in policy.origins:
-        if origin.kind == "pattern":
+        if origin.kind is OriginKind.PATTERN:
             key = (origin.scheme, subdomain_regex(origin), port_regex(origin))
             groups[key].append(origin.host)
     wildcards = [

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from corsgen.origins import OriginKind
+
 if TYPE_CHECKING:
     from corsgen.policy import Policy
 
@@ -69,16 +71,16 @@ def common_values(policy: Policy) -> Common:
 
 def exact_origins(policy: Policy) -> list[str]:
     """Origins compared as whole strings: exact entries, app schemes and ``null``."""
-    return [origin.text for origin in policy.origins if origin.kind in ("exact", "null")]
+    return [
+        origin.text
+        for origin in policy.origins
+        if origin.kind in (OriginKind.EXACT, OriginKind.NULL)
+    ]
 
 
 def anchored_regexes(policy: Policy) -> list[str]:
     """The policy's ``origin_regex`` entries as the targets match them: whole-Origin anchored."""
-    # Imported here, not at the top: the registry is read when the command line starts,
-    # and the regex analysis is not needed to print `corsgen --help`.
-    from corsgen.origins import check_origin_regex
-
-    return [check_origin_regex(regex) for regex in policy.origin_regex]
+    return [pattern.pattern for pattern in policy.regex_patterns]
 
 
 # --- identifiers --------------------------------------------------------------------------

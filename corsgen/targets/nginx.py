@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from corsgen.nginx_hash import HashHint, map_hash_hint
+from corsgen.origins import OriginKind, OriginPattern
 from corsgen.targets.common import (
     Common,
     anchored_regexes,
@@ -17,7 +18,6 @@ from corsgen.targets.common import (
 from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
 
 if TYPE_CHECKING:
-    from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
 
 HTTP_FILE = OutputFile(
@@ -93,7 +93,7 @@ def nginx_host_key(origin: OriginPattern, with_port: bool) -> str:
 
 
 def nginx_context(policy: Policy) -> NginxContext:
-    patterns = [origin for origin in policy.origins if origin.kind == "pattern"]
+    patterns = [origin for origin in policy.origins if origin.kind is OriginKind.PATTERN]
     exact = exact_origins(policy)
     host_port_keys = [nginx_host_key(o, with_port=True) for o in patterns if not o.any_port]
     host_keys = [nginx_host_key(o, with_port=False) for o in patterns if o.any_port]
