@@ -33,6 +33,8 @@ NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 SUFFIX_IN_TEMPLATE = {
     "nginx": re.compile(r"\{\{ var \}\}(_[A-Za-z0-9_]+)"),
     "apache": re.compile(r"\{\{ env \}\}(_[A-Za-z0-9_]+)"),
+    # `{{ acl }}.suffix` and `{{ var }}.suffix` in HAProxy (ACL and variable names).
+    "haproxy": re.compile(r"\{\{ (?:acl|var) \}\}(\.[a-z_]+)"),
 }
 
 # Where a rendering *defines* an identifier.
@@ -41,6 +43,10 @@ NGINX_DEFINITIONS = (
     re.compile(r"^\s*set\s+\$(\w+)\s", re.M),
 )
 APACHE_DEFINITION = re.compile(r"^SetEnvIf(?:Expr)?\s.*\s(\w+)=\S*$", re.M)
+HAPROXY_DEFINITIONS = (
+    re.compile(r"^\s*acl\s+(\S+)\s", re.M),
+    re.compile(r"^\s*http-request\s+set-var\(([^)]+)\)", re.M),
+)
 
 
 def template_suffixes(target: str) -> set[str]:
@@ -93,6 +99,8 @@ def policies(name: str) -> list[Policy]:
 def defined_identifiers(target: str, text: str) -> set[str]:
     if target == "nginx":
         return {found for regex in NGINX_DEFINITIONS for found in regex.findall(text)}
+    if target == "haproxy":
+        return {found for regex in HAPROXY_DEFINITIONS for found in regex.findall(text)}
     return set(APACHE_DEFINITION.findall(text))
 
 

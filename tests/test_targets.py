@@ -46,7 +46,7 @@ def no_regex_target(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_the_registry_finds_the_target_modules_and_nothing_else():
-    assert TARGETS == tuple(REGISTRY) == ("apache", "nginx")
+    assert TARGETS == tuple(REGISTRY) == ("apache", "haproxy", "nginx")
     assert all(REGISTRY[name].name == name for name in TARGETS)
 
 
@@ -60,7 +60,7 @@ def test_a_target_is_its_module_and_its_template_folder(target: str):
 
 
 def test_an_unknown_target_is_refused_by_name():
-    with pytest.raises(ValueError, match="unknown target 'caddy'; known: apache, nginx"):
+    with pytest.raises(ValueError, match="unknown target 'caddy'; known: apache, haproxy, nginx"):
         get_target("caddy")
 
 
