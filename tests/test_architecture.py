@@ -105,6 +105,7 @@ def test_every_import_contract_is_kept():
         ("policy.py", "import typer", "Only the command-line layer imports typer and click"),
         ("load.py", "import corsgen.lint_rules", "One-way layers"),
         ("targets/apache.py", "import corsgen.targets.nginx", "A target knows no other target"),
+        ("targets/common.py", "import corsgen.targets.nginx", "A target knows no other target"),
         ("errors.py", "import corsgen.public_suffix", "No import circles"),
     ],
 )
@@ -120,6 +121,14 @@ def test_a_broken_contract_fails_the_check(tmp_path, module, violation, broken):
     assert result.returncode != 0
     assert f"{broken}" in result.stdout
     assert "BROKEN" in result.stdout
+
+
+def test_a_module_without_a_layer_fails_the_check(tmp_path):
+    shutil.copytree(PACKAGE, tmp_path / "corsgen", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "corsgen" / "unplaced.py").write_text('"""A module nobody gave a layer."""\n')
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "corsgen.unplaced" in result.stdout
 
 
 # --- the terminal -----------------------------------------------------------------------------
