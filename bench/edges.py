@@ -17,7 +17,7 @@ from pathlib import Path
 from edgeharness.apps import uvicorn_command
 from edgeharness.net import accepts_connections, free_port
 from edgeharness.process import LocalProcess, run
-from edgeharness.targets import APACHE, NGINX, load_modules
+from edgeharness.targets import APACHE, NGINX
 
 __all__ = ["APACHE", "NGINX", "free_port"]
 # The upstream content every case serves: a small static file, so that the edge itself,
@@ -112,11 +112,10 @@ def nginx_server(
     sites: list[Site],
     http_extra: str,
     cpu_list: str | None,
-    main_extra: str = "",
     name: str = "nginx",
 ) -> Server:
     """One nginx master with one worker (the other core runs wrk), a server per site."""
-    for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+    for folder in NGINX.TEMP_PATHS:
         (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
     servers = []
     for site in sites:
@@ -135,31 +134,21 @@ def nginx_server(
             f"    }}\n"
         )
     config = root / f"{name}.conf"
-    config.write_text(
-        f"""# corsgen benchmark: every case is a server {{ }} of its own
-worker_processes 1;
-pid {root}/{name}.pid;
-error_log {root}/{name}.error.log warn;
-{main_extra}
-user root root;
-events {{
-    worker_connections 1024;
-}}
-http {{
-    access_log off;
+    text = NGINX.main_config(
+        comment="corsgen benchmark: every case is a server { } of its own",
+        pid=f"{root}/{name}.pid",
+        error_log=f"{root}/{name}.error.log warn",
+        user="root root",
+        temp_prefix=f"{root}/temp/",
+        worker_connections=1024,
+        http=f"""    access_log off;
     default_type application/json;
     # Connections stay open for the whole wrk run: the measurement is of requests.
     keepalive_requests 1000000;
-    client_body_temp_path {root}/temp/client_body;
-    proxy_temp_path {root}/temp/proxy;
-    fastcgi_temp_path {root}/temp/fastcgi;
-    uwsgi_temp_path {root}/temp/uwsgi;
-    scgi_temp_path {root}/temp/scgi;
 {http_extra}
-{"".join(servers)}}}
-""",
-        encoding="utf-8",
+{"".join(servers)}""",
     )
+    config.write_text(text, encoding="utf-8")
     check(NGINX.test_command(str(config), prefix=str(root)))
     command = NGINX.start_command(str(config), prefix=str(root))
     return Server(name, root, command, probe_port=sites[0].port, cpu_list=cpu_list)
@@ -182,18 +171,14 @@ def apache_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server
         for site in sites
     )
     config = root / "apache2.conf"
-    config.write_text(
-        f"""# corsgen benchmark: every case is a VirtualHost of its own
-ServerRoot {root}
-DefaultRuntimeDir {root}/run
-PidFile {root}/apache2.pid
-Mutex file:{root}/run default
-ErrorLog {root}/apache.error.log
-LogLevel warn
-ServerName 127.0.0.1
-User www-data
-Group www-data
-{load_modules(APACHE_LOADED)}TypesConfig /etc/mime.types
+    text = APACHE.main_config(
+        comment="corsgen benchmark: every case is a VirtualHost of its own",
+        server_root=str(root),
+        run_dir=f"{root}/run",
+        error_log=f"{root}/apache.error.log",
+        server_name="127.0.0.1",
+        modules=APACHE_LOADED,
+        body=f"""TypesConfig /etc/mime.types
 # One child with enough threads for wrk's 32 connections, as nginx has one worker.
 StartServers 1
 ServerLimit 1
@@ -208,8 +193,8 @@ MaxKeepAliveRequests 0
     Require all granted
 </Directory>
 {listens}{hosts}""",
-        encoding="utf-8",
     )
+    config.write_text(text, encoding="utf-8")
     check(APACHE.test_command(str(config)))
     command = APACHE.start_command(str(config))
     return Server("apache", root, command, probe_port=sites[0].port, cpu_list=cpu_list)

@@ -2,8 +2,10 @@
 
 A target here is its program (on the host, or inside its test image), the commands that
 validate, start in the foreground and reload a main config, how to tell it is installed,
-and the settings corsgen's rendered files ask the operator to add around them. How the
-main config wraps the rendered files differs by scenario and stays with each caller.
+the skeleton of a main config (:meth:`NginxTarget.main_config`,
+:meth:`ApacheTarget.main_config`) and the settings corsgen's rendered files ask the
+operator to add around them. What goes inside the skeleton (which sites, which
+locations, which upstream) is each caller's scenario.
 """
 
 from __future__ import annotations
@@ -73,6 +75,40 @@ class Target:
 
 
 class NginxTarget(Target):
+    TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+    def main_config(
+        self,
+        *,
+        comment: str,
+        pid: str,
+        error_log: str,
+        user: str,
+        temp_prefix: str,
+        worker_connections: int,
+        http: str,
+        main: str = "",
+    ) -> str:
+        """nginx.conf: one worker, its own pid, logs and temp paths, then ``http`` in http { }.
+
+        Temp paths are ``temp_prefix`` + ``client_body`` and so on (somewhere the workers
+        may write, not the compiled-in /var/lib/nginx).
+        """
+        temp_paths = "".join(
+            f"    {kind}_temp_path {temp_prefix}{kind};\n" for kind in self.TEMP_PATHS
+        )
+        return f"""# {comment}
+user {user};
+worker_processes 1;
+pid {pid};
+error_log {error_log};
+{main}events {{
+    worker_connections {worker_connections};
+}}
+http {{
+{temp_paths}{http}}}
+"""
+
     def version(self) -> str:
         result = subprocess.run([self.binary, "-v"], capture_output=True, text=True, timeout=30)
         return result.stderr.strip().removeprefix("nginx version: ")
@@ -110,6 +146,32 @@ APACHE_MODULE_DIR = Path("/usr/lib/apache2/modules")
 
 
 class ApacheTarget(Target):
+    def main_config(
+        self,
+        *,
+        comment: str,
+        server_root: str,
+        run_dir: str,
+        error_log: str,
+        server_name: str,
+        modules: Sequence[str],
+        body: str,
+        guarded_modules: bool = False,
+    ) -> str:
+        """A standalone httpd.conf (Debian's /etc/apache2 layout unused): its own pid, lock
+        and log files, the modules (see :func:`load_modules`), then ``body``."""
+        return f"""# {comment}
+ServerRoot {server_root}
+DefaultRuntimeDir {run_dir}
+PidFile {run_dir}/apache2.pid
+Mutex file:{run_dir} default
+ErrorLog {error_log}
+LogLevel warn
+ServerName {server_name}
+User www-data
+Group www-data
+{load_modules(modules, guarded=guarded_modules)}{body}"""
+
     def installed(self) -> bool:
         return super().installed() and (APACHE_MODULE_DIR / "mod_headers.so").exists()
 

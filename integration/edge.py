@@ -44,14 +44,7 @@ import httpx
 
 from edgeharness.containers import container_output, remove_container, run_server_container
 from edgeharness.net import free_port
-from edgeharness.targets import (
-    APACHE,
-    NGINX,
-    Target,
-    load_modules,
-    merge_http_settings,
-    nginx_http_settings,
-)
+from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
 from integration import http_client
 from integration.http_client import HeaderInput, HttpResult
 
@@ -520,33 +513,19 @@ class NginxServer(EdgeServer):
 
     def render_main_config(self, generation: int, sites: list[Site]) -> str:
         stub = f"http://127.0.0.1:{self.stub_port}"
-        http_includes = "".join(
-            f"    include {self.in_container(s.site_dir / f'{s.name}.http.conf')};\n" for s in sites
-        )
-        settings = merge_http_settings(self._http_settings(s) for s in sites)
-        http_settings = "".join(
-            f"    {name} {value};\n" for name, value in sorted(settings.items())
-        )
+        http_confs = [s.site_dir / f"{s.name}.http.conf" for s in sites]
+        http_includes = "".join(f"    include {self.in_container(c)};\n" for c in http_confs)
+        http_settings = nginx_http_directives(c.read_text() for c in http_confs if c.exists())
         servers = "".join(self._server_block(s, generation, stub) for s in sites)
-        return f"""\
-# Written by corsgen's integration harness (generation {generation}).
-user www-data;
-worker_processes 1;
-pid /tmp/nginx.pid;
-error_log {MOUNT}/logs/error.log notice;
-
-events {{
-    worker_connections 512;
-}}
-
-http {{
-    access_log {MOUNT}/logs/access.log;
-    # Temp paths inside the container, not in the mounted dir.
-    client_body_temp_path /tmp/nginx-client-body;
-    proxy_temp_path /tmp/nginx-proxy;
-    fastcgi_temp_path /tmp/nginx-fastcgi;
-    uwsgi_temp_path /tmp/nginx-uwsgi;
-    scgi_temp_path /tmp/nginx-scgi;
+        return NGINX.main_config(
+            comment=f"Written by corsgen's integration harness (generation {generation}).",
+            pid="/tmp/nginx.pid",
+            error_log=f"{MOUNT}/logs/error.log notice",
+            user="www-data",
+            # Temp paths inside the container, not in the mounted dir.
+            temp_prefix="/tmp/nginx-",
+            worker_connections=512,
+            http=f"""    access_log {MOUNT}/logs/access.log;
     types {{
         text/plain txt;
         application/json json;
@@ -564,13 +543,8 @@ http {{
         location = /__generation {{ return 200 "{generation}"; }}
         location / {{ return 404; }}
     }}
-{servers}}}
-"""
-
-    @staticmethod
-    def _http_settings(site: Site) -> dict[str, int]:
-        http_conf = site.site_dir / f"{site.name}.http.conf"
-        return nginx_http_settings(http_conf.read_text()) if http_conf.exists() else {}
+{servers}""",
+        )
 
     def _server_block(self, site: Site, generation: int, stub: str) -> str:
         location_conf = self.in_container(site.site_dir / f"{site.name}.location.conf")
@@ -646,27 +620,21 @@ class ApacheServer(EdgeServer):
 
     def render_main_config(self, generation: int, sites: list[Site]) -> str:
         stub = f"http://127.0.0.1:{self.stub_port}"
-        # Guarded: loading a module that is compiled in (unixd, log_config...) is an error.
-        modules = load_modules(self.modules, guarded=True)
         listens = "".join(
             f"Listen 127.0.0.1:{p}\n" for p in [self.control_port] + [s.port for s in sites]
         )
         vhosts = "".join(self._vhost(s, generation, stub) for s in sites)
         marker = f"{MOUNT}/generation/{generation}.txt"
-        return f"""\
-# Written by corsgen's integration harness (generation {generation}).
-# Standalone: Debian's /etc/apache2 layout is not used.
-ServerRoot "/etc/apache2"
-ServerName localhost
-{modules}
-User www-data
-Group www-data
-PidFile /tmp/apache2.pid
-DefaultRuntimeDir /tmp
-Mutex file:/tmp default
-ErrorLog {MOUNT}/logs/error.log
-LogLevel warn
-LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
+        return APACHE.main_config(
+            comment=f"Written by corsgen's integration harness (generation {generation}).",
+            server_root='"/etc/apache2"',
+            run_dir="/tmp",
+            error_log=f"{MOUNT}/logs/error.log",
+            server_name="localhost",
+            modules=self.modules,
+            # Guarded: loading a module that is compiled in (unixd, log_config...) is an error.
+            guarded_modules=True,
+            body=f"""LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
 CustomLog {MOUNT}/logs/access.log common
 TypesConfig /dev/null
 AddType text/plain .txt
@@ -698,7 +666,8 @@ DocumentRoot "{MOUNT}/static"
 <VirtualHost 127.0.0.1:{self.control_port}>
     Alias /__generation {marker}
 </VirtualHost>
-{vhosts}"""
+{vhosts}""",
+        )
 
     def _vhost(self, site: Site, generation: int, stub: str) -> str:
         conf = self.in_container(site.site_dir / f"{site.name}.conf")

@@ -32,7 +32,7 @@ from corsgen.render import render
 from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.net import free_port
-from edgeharness.targets import APACHE, NGINX, Target, load_modules, nginx_http_directives
+from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
 from edgeharness.upstream import TEST_ID_HEADER, Upstream
 
 GENERATION_HEADER = "X-Corsgen-Generation"
@@ -258,32 +258,23 @@ class NginxEdge(Edge):
     def write_config(self, label: str, http_part: str, server_part: str) -> Path:
         """nginx.conf for this generation: one server on ``self.port`` around the parts."""
         root = self.root
-        for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        for folder in NGINX.TEMP_PATHS:
             (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
         config = root / "nginx.conf"
-        config.write_text(
-            f"""# corsgen {label}, generation {self.generation}
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-user root root;
-events {{
-    worker_connections 256;
-}}
-http {{
-    access_log off;
-    client_body_temp_path {root}/temp/client_body;
-    proxy_temp_path {root}/temp/proxy;
-    fastcgi_temp_path {root}/temp/fastcgi;
-    uwsgi_temp_path {root}/temp/uwsgi;
-    scgi_temp_path {root}/temp/scgi;
+        text = NGINX.main_config(
+            comment=f"corsgen {label}, generation {self.generation}",
+            pid=f"{root}/nginx.pid",
+            error_log=f"{root}/error.log warn",
+            user="root root",
+            temp_prefix=f"{root}/temp/",
+            worker_connections=256,
+            http=f"""    access_log off;
 {http_part}    server {{
         listen 127.0.0.1:{self.port};
 {server_part}    }}
-}}
 """,
-            encoding="utf-8",
         )
+        config.write_text(text, encoding="utf-8")
         return config
 
     def write_main_config(self) -> Path:
@@ -339,24 +330,20 @@ class ApacheEdge(Edge):
         return {"policy.conf": text}
 
     def write_config(self, label: str, body: str) -> Path:
-        """apache2.conf for this generation: listening on ``self.port``, then ``body``."""
+        """apache2.conf for this generation: the skeleton, then ``body``."""
         root = self.root
         (root / "run").mkdir(exist_ok=True)
         config = root / "apache2.conf"
-        config.write_text(
-            f"""# corsgen {label}, generation {self.generation}
-ServerRoot {root}
-DefaultRuntimeDir {root}/run
-PidFile {root}/apache2.pid
-Mutex file:{root}/run default
-ErrorLog {root}/error.log
-LogLevel warn
-ServerName 127.0.0.1
-User www-data
-Group www-data
-{load_modules(self.MODULES)}{body}""",
-            encoding="utf-8",
+        text = APACHE.main_config(
+            comment=f"corsgen {label}, generation {self.generation}",
+            server_root=str(root),
+            run_dir=f"{root}/run",
+            error_log=f"{root}/error.log",
+            server_name="127.0.0.1",
+            modules=self.MODULES,
+            body=body,
         )
+        config.write_text(text, encoding="utf-8")
         return config
 
     def write_main_config(self) -> Path:
