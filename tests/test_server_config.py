@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +12,8 @@ import pytest
 
 from corsgen.policy import load_policy
 from corsgen.render import render
+from edgeharness.availability import require
+from edgeharness.targets import INSTALL_HINT
 from tests.test_render import GOLDEN_POLICIES
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -22,11 +23,7 @@ CORS_MODULES = ("headers", "setenvif", "rewrite")
 
 
 def need(binary: str) -> None:
-    if not Path(binary).exists():
-        message = f"{binary} is not installed (apt-get install nginx-light apache2)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require(Path(binary).exists(), f"{binary} is not installed ({INSTALL_HINT})")
 
 
 def nginx_config(workdir: Path, names: list[str]) -> str:
