@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: import-linter's own TOML reader
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "corsgen"
@@ -164,3 +170,39 @@ def test_the_scan_leaves_other_calls_alone():
     assert (
         terminal_uses("import logging\nlogging.info('x')\nfile.write('x')\nraise ValueError") == []
     )
+
+
+def _documented_layers() -> dict[str, set[str]]:
+    """The modules each row of docs/architecture.md's layer table names."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("## The layers", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    return {
+        row.split("|")[1].strip(): set(re.findall(r"`([a-z_]+)`", row.split("|")[2]))
+        for row in rows
+    }
+
+
+def _contract_layers() -> list[set[str]]:
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = next(
+        contract
+        for contract in contracts["tool"]["importlinter"]["contracts"]
+        if contract["id"] == "layers"
+    )["layers"]
+    return [{name.strip() for name in layer.split("|")} for layer in layers]
+
+
+def test_the_documented_layers_are_the_enforced_ones():
+    # docs/architecture.md is the map a contributor reads; it must name every module the
+    # contract places, in the same order of layers (command line above the safety net
+    # above the pipeline), and no module the contract does not know.
+    documented = _documented_layers()
+    assert list(documented) == ["command line", "safety net", "pipeline"]
+    enforced = _contract_layers()
+    assert set().union(*documented.values()) == set().union(*enforced)
+    order = [name for layer in enforced for name in sorted(layer)]
+    position = {name: order.index(name) for name in order}
+    bands = list(documented.values())
+    for upper, lower in zip(bands, bands[1:], strict=False):
+        assert max(position[name] for name in upper) < min(position[name] for name in lower)
