@@ -404,25 +404,30 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
         server.stop()
 
 
-def _running(edge_class: type[Edge], upstream: Upstream) -> Iterator[Edge]:
-    edge = edge_class(upstream)
-    policy = policy_from_document(load_text(STARTER_POLICY, Path("starter.yaml")))
+def running(edge: Edge, rendered: dict[str, str]) -> Iterator[Edge]:
+    """``edge`` started with ``rendered``, for a fixture to yield; stopped (by pid) after."""
     try:
-        edge.start(render(policy, edge.target).files)
+        edge.start(rendered)
         yield edge
     finally:
         edge.stop()
+
+
+def starter_files(target: str) -> dict[str, str]:
+    """What a session's edge starts with, before the tests load their own policies."""
+    starter = policy_from_document(load_text(STARTER_POLICY, Path("starter.yaml")))
+    return render(starter, target).files
 
 
 @pytest.fixture(scope="session")
 def nginx_edge(upstream: Upstream) -> Iterator[Edge]:
     """A real nginx on 127.0.0.1, started once per session; tests reload it with `load`."""
     require_installed(NGINX)
-    yield from _running(NginxEdge, upstream)
+    yield from running(NginxEdge(upstream), starter_files("nginx"))
 
 
 @pytest.fixture(scope="session")
 def apache_edge(upstream: Upstream) -> Iterator[Edge]:
     """A real Apache on 127.0.0.1, started once per session; tests reload it with `load`."""
     require_installed(APACHE)
-    yield from _running(ApacheEdge, upstream)
+    yield from running(ApacheEdge(upstream), starter_files("apache"))

@@ -23,7 +23,7 @@ from corsgen.policy import Policy
 from corsgen.render import render
 from edgeharness.availability import require_installed
 from edgeharness.targets import APACHE, NGINX
-from tests.edge_servers import GENERATION_HEADER, ApacheEdge, Edge, NginxEdge, Upstream
+from tests.edge_servers import GENERATION_HEADER, ApacheEdge, Edge, NginxEdge, Upstream, running
 
 pytestmark = pytest.mark.slow
 
@@ -120,24 +120,16 @@ def apache_host(name: str) -> str:
     return f"p{NAMES.index(name)}.test"
 
 
-def running(edge: Edge, target: str) -> Iterator[Edge]:
-    try:
-        edge.start(rendered(target))
-        yield edge
-    finally:
-        edge.stop()
-
-
 @pytest.fixture(scope="module")
 def side_by_side_nginx(upstream: Upstream) -> Iterator[Edge]:
     require_installed(NGINX)
-    yield from running(SideBySideNginx(upstream), "nginx")
+    yield from running(SideBySideNginx(upstream), rendered("nginx"))
 
 
 @pytest.fixture(scope="module")
 def side_by_side_apache(upstream: Upstream) -> Iterator[Edge]:
     require_installed(APACHE)
-    yield from running(SideBySideApache(upstream), "apache")
+    yield from running(SideBySideApache(upstream), rendered("apache"))
 
 
 def request(
