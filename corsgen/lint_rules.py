@@ -24,7 +24,7 @@ from corsgen.evaluate import BROWSER_MAX_AGE, LOCAL_NETWORK_ACCESS, browser_max_
 from corsgen.load import Document
 from corsgen.origin_regex import attacker_origin, example, parse, samples
 from corsgen.origins import HeaderOrigin, OriginKind, OriginPattern, read_origin
-from corsgen.policy import Policy
+from corsgen.policy import FETCH_NORMALISED_METHODS, Policy, normalise_method
 from corsgen.public_suffix import is_public_suffix, registrable_domain
 from corsgen.samples import lookalikes
 from corsgen.sourced import Sources, normalised_origin
@@ -36,6 +36,88 @@ CHROMIUM_MAX_AGE = BROWSER_MAX_AGE["Chromium"]
 # Apache tries every wildcard and regex entry one by one.
 MANY_NGINX_REGEXES = 20
 MANY_APACHE_PATTERNS = 50
+
+# Methods a page can never send: Fetch, "forbidden method" (compared case-insensitively).
+FORBIDDEN_METHODS = ("CONNECT", "TRACE", "TRACK")
+# Methods with a standard spelling (the IANA HTTP Method Registry), all upper case: written in
+# another case they are other methods, since browsers send them as written.
+REGISTERED_METHODS = frozenset(
+    [
+        "ACL",
+        "BASELINE-CONTROL",
+        "BIND",
+        "CHECKIN",
+        "CHECKOUT",
+        "CONNECT",
+        "COPY",
+        "DELETE",
+        "GET",
+        "HEAD",
+        "LABEL",
+        "LINK",
+        "LOCK",
+        "MERGE",
+        "MKACTIVITY",
+        "MKCALENDAR",
+        "MKCOL",
+        "MKREDIRECTREF",
+        "MKWORKSPACE",
+        "MOVE",
+        "OPTIONS",
+        "ORDERPATCH",
+        "PATCH",
+        "POST",
+        "PRI",
+        "PROPFIND",
+        "PROPPATCH",
+        "PUT",
+        "QUERY",
+        "REBIND",
+        "REPORT",
+        "SEARCH",
+        "TRACE",
+        "UNBIND",
+        "UNCHECKOUT",
+        "UNLINK",
+        "UNLOCK",
+        "UPDATE",
+        "UPDATEREDIRECTREF",
+        "VERSION-CONTROL",
+    ]
+)
+# Fetch's forbidden request-header names (https://fetch.spec.whatwg.org/#forbidden-request-header):
+# the browser sets these itself and a page's value is dropped. (X-HTTP-Method, X-HTTP-Method-
+# Override and X-Method-Override are forbidden only with a forbidden method as their value, so a
+# page can send them: they are not listed.)
+FORBIDDEN_REQUEST_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "Accept-Charset",
+        "Accept-Encoding",
+        "Access-Control-Request-Headers",
+        "Access-Control-Request-Method",
+        "Connection",
+        "Content-Length",
+        "Cookie",
+        "Cookie2",
+        "Date",
+        "DNT",
+        "Expect",
+        "Host",
+        "Keep-Alive",
+        "Origin",
+        "Referer",
+        "Set-Cookie",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Via",
+    )
+)
+FORBIDDEN_REQUEST_HEADER_PREFIXES = ("proxy-", "sec-")
+# Fetch's forbidden response-header names (#forbidden-response-header-name): never exposed.
+FORBIDDEN_RESPONSE_HEADERS = frozenset(("set-cookie", "set-cookie2"))
 
 
 @dataclass(frozen=True)
@@ -141,6 +223,29 @@ RULES: dict[str, Rule] = {
             "allow_headers: [Content-Type] (and the other headers your pages send, e.g. "
             "Authorization)",
         ),
+        Rule(
+            "CORS013",
+            "method-case",
+            "browsers send every method but DELETE GET HEAD OPTIONS POST PUT exactly as the "
+            "page wrote it, and compare it with Access-Control-Allow-Methods case-sensitively: "
+            "a page that calls fetch(url, {method: 'PATCH'}) is refused by 'patch'",
+            "write the method as the standard spells it (PATCH), or list both spellings",
+        ),
+        Rule(
+            "CORS014",
+            "forbidden-method",
+            "browsers refuse to send CONNECT, TRACE and TRACK from a page at all (Fetch: "
+            "forbidden methods), so allowing them only says something that never happens",
+            "remove the method",
+        ),
+        Rule(
+            "CORS015",
+            "unusable-header-name",
+            "a page can never send or read this header: browsers set Fetch's forbidden "
+            "request headers themselves, never expose Set-Cookie, and keep Access-Control-* "
+            "for the CORS protocol",
+            "remove the name; list only headers the page's own code sets or reads",
+        ),
     )
 }
 
@@ -225,6 +330,8 @@ def lint(policy: Policy, document: Document) -> list[Finding]:
             + ": a fetch() that sends JSON (Content-Type: application/json) fails its preflight",
         )
     _pattern_counts(policy, sources, add)
+    _method_findings(sources, add)
+    _header_name_findings(sources, add)
     if policy.reflects_request_headers and policy.allow_credentials:
         add(
             "reflect-headers-with-credentials",
@@ -385,12 +492,53 @@ def _pattern_counts(policy: Policy, sources: Sources, add: _Add) -> None:
         )
 
 
+def _method_findings(sources: Sources, add: _Add) -> None:
+    for raw, line in sources.raw_list("allow_methods"):
+        if not isinstance(raw, str) or raw == "*":
+            continue
+        upper = raw.upper()
+        if upper in FORBIDDEN_METHODS:
+            add("forbidden-method", line, raw, f"browsers never send {upper} from a page")
+        elif raw != upper and upper in REGISTERED_METHODS and upper not in FETCH_NORMALISED_METHODS:
+            add(
+                "method-case",
+                line,
+                raw,
+                f"{raw!r} is not {upper!r}: a page that sends {upper} (as the standard spells "
+                f"it) is refused",
+            )
+
+
+def _header_name_findings(sources: Sources, add: _Add) -> None:
+    for key in ("allow_headers", "expose_headers"):
+        for raw, line in sources.raw_list(key):
+            if not isinstance(raw, str) or raw == "*":
+                continue
+            why = _unusable_header(key, raw.lower())
+            if why:
+                add("unusable-header-name", line, raw, why)
+
+
+def _unusable_header(key: str, name: str) -> str | None:
+    """Why a page can never use header ``name`` in ``key``, or ``None`` when it can."""
+    if name.startswith("access-control-"):
+        side = "requests" if key == "allow_headers" else "responses"
+        return f"Access-Control-* names belong to the CORS protocol, not to a page's {side}"
+    if key == "allow_headers" and (
+        name in FORBIDDEN_REQUEST_HEADERS or name.startswith(FORBIDDEN_REQUEST_HEADER_PREFIXES)
+    ):
+        return "a forbidden request header (Fetch): the browser sets it, never the page"
+    if key == "expose_headers" and name in FORBIDDEN_RESPONSE_HEADERS:
+        return "browsers never let a page read Set-Cookie, whatever the server exposes"
+    return None
+
+
 def _duplicates(sources: Sources) -> Iterator[tuple[str, Any, int | None, Any, int | None]]:
     """(key, raw entry, its line, the first equal entry, its line) for each merged entry."""
     normalisers = {
         "origins": lambda raw: normalised_origin(raw) if isinstance(raw, str) else None,
         "origin_regex": lambda raw: raw if isinstance(raw, str) else None,
-        "allow_methods": lambda raw: raw.upper() if isinstance(raw, str) else None,
+        "allow_methods": lambda raw: normalise_method(raw) if isinstance(raw, str) else None,
         "allow_headers": lambda raw: raw.lower() if isinstance(raw, str) else None,
         "expose_headers": lambda raw: raw.lower() if isinstance(raw, str) else None,
     }

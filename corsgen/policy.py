@@ -41,6 +41,9 @@ from corsgen.origins import (
 )
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+# The methods the Fetch standard normalises to upper case before sending (fetch.spec.whatwg.org,
+# "normalize a method"); every other method goes out byte for byte as the page wrote it.
+FETCH_NORMALISED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT")
 DEFAULT_METHODS = ("GET", "HEAD", "POST")
 MAX_AGE_LIMIT = 86400
 
@@ -295,7 +298,7 @@ class Policy(StrictModel):
         methods = _expand_star(value, "allow_methods")
         if methods == ("*",):
             return ALL_METHODS
-        return _fits_one_parameter(tuple(dict.fromkeys(method.upper() for method in methods)))
+        return _fits_one_parameter(tuple(dict.fromkeys(normalise_method(m) for m in methods)))
 
     @field_validator("allow_headers")
     @classmethod
@@ -342,6 +345,16 @@ class Policy(StrictModel):
         """SHA-256 of the normalised policy, in hex."""
         canonical = json.dumps(self.normalised(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def normalise_method(method: str) -> str:
+    """``method`` as a browser sends it: the six Fetch normalises in upper case, others as written.
+
+    ``fetch(url, {method: "patch"})`` sends ``patch``, which ``PATCH`` does not allow (spec
+    section 1), so only these six may be folded.
+    """
+    upper = method.upper()
+    return upper if upper in FETCH_NORMALISED_METHODS else method
 
 
 def _expand_star(value: tuple[str, ...], field: str) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ def rule_ids(text: str) -> list[str]:
 def test_every_rule_has_an_id_a_reason_and_a_fix() -> None:
     ids = [rule.id for rule in RULES.values()]
 
-    assert ids == [f"CORS{number:03d}" for number in range(1, 13)]
+    assert ids == [f"CORS{number:03d}" for number in range(1, 16)]
     assert all(rule.why and rule.fix for rule in RULES.values())
 
 
@@ -440,3 +440,105 @@ def test_lints_every_policy_of_a_directory(tmp_path: Path) -> None:
     assert "CORS001" in result.stdout
     assert f"{tmp_path / 'b.yaml'}: no warnings" in result.stdout
     assert "1 warning in 2 files" in result.stderr
+
+
+# --- methods and header names a page sends or reads (issue 18) ------------------------------
+
+
+def test_warns_about_a_standard_method_written_in_another_case() -> None:
+    assert findings(
+        """\
+        version: 1
+        origins: [https://app.example.com]
+        allow_methods: [get, patch, Propfind, getaway, PATCH]
+        """
+    ) == [
+        (
+            "CORS013",
+            3,
+            "patch",
+            "'patch' is not 'PATCH': a page that sends PATCH (as the standard spells it) "
+            "is refused",
+        ),
+        (
+            "CORS013",
+            3,
+            "Propfind",
+            "'Propfind' is not 'PROPFIND': a page that sends PROPFIND (as the standard spells "
+            "it) is refused",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("method", ["CONNECT", "TRACE", "TRACK", "trace"])
+def test_warns_about_methods_browsers_never_send(method: str) -> None:
+    assert findings(
+        f"""\
+        version: 1
+        origins: [https://app.example.com]
+        allow_methods:
+          - GET
+          - {method}
+        """
+    ) == [("CORS014", 5, method, f"browsers never send {method.upper()} from a page")]
+
+
+FORBIDDEN_REQUEST = "a forbidden request header (Fetch): the browser sets it, never the page"
+
+
+@pytest.mark.parametrize(
+    "name", ["Cookie", "host", "Connection", "Sec-Fetch-Mode", "Proxy-Authorization", "Origin"]
+)
+def test_warns_about_forbidden_request_header_names_in_allow_headers(name: str) -> None:
+    assert findings(
+        f"""\
+        version: 1
+        origins: [https://app.example.com]
+        allow_headers: [Content-Type, {name}]
+        """
+    ) == [("CORS015", 3, name, FORBIDDEN_REQUEST)]
+
+
+def test_warns_about_set_cookie_and_access_control_names_where_a_page_cannot_use_them() -> None:
+    assert findings(
+        """\
+        version: 1
+        origins: [https://app.example.com]
+        allow_headers: [Content-Type, Access-Control-Allow-Origin]
+        expose_headers: [X-Request-Id, Set-Cookie, access-control-max-age]
+        """
+    ) == [
+        (
+            "CORS015",
+            3,
+            "Access-Control-Allow-Origin",
+            "Access-Control-* names belong to the CORS protocol, not to a page's requests",
+        ),
+        (
+            "CORS015",
+            4,
+            "Set-Cookie",
+            "browsers never let a page read Set-Cookie, whatever the server exposes",
+        ),
+        (
+            "CORS015",
+            4,
+            "access-control-max-age",
+            "Access-Control-* names belong to the CORS protocol, not to a page's responses",
+        ),
+    ]
+
+
+def test_headers_a_page_sets_itself_are_not_flagged() -> None:
+    # X-HTTP-Method-Override is forbidden only with CONNECT/TRACE/TRACK as its value.
+    assert (
+        findings(
+            """\
+            version: 1
+            origins: [https://app.example.com]
+            allow_headers: [Authorization, Content-Type, X-HTTP-Method-Override, Cookie-Consent]
+            expose_headers: [Set-Cookie-Hint, X-Request-Id]
+            """
+        )
+        == []
+    )

@@ -380,3 +380,17 @@ def test_a_file_that_is_not_utf8_is_an_invalid_policy_naming_the_file(tmp_path):
     with pytest.raises(PolicyError) as caught:
         load_file(path)
     assert str(caught.value).startswith(f"{path}: the file is not UTF-8 text")
+
+
+# --- method case (issue 18, spec section 1) ------------------------------------------------
+
+
+def test_only_the_six_fetch_normalised_methods_are_upper_cased():
+    policy = parse(minimal(allow_methods="[delete, Get, head, options, post, put, patch]"))
+    assert policy.allow_methods == ("DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "patch")
+
+
+def test_other_methods_keep_the_case_they_were_written_in_and_differ_by_it():
+    # fetch(url, {method: "getaway"}) sends "getaway": "GETAWAY" would never let it through.
+    policy = parse(minimal(allow_methods="[getaway, patch, PATCH, Purge]"))
+    assert policy.allow_methods == ("getaway", "patch", "PATCH", "Purge")

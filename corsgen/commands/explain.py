@@ -67,9 +67,11 @@ def explain(
     """
     from corsgen.evaluate import Request, evaluate
     from corsgen.explain import describe, verdict_json
+    from corsgen.policy import normalise_method
 
     sourced = load_sourced_or_exit(policy_file)
-    wanted = (method or "GET").upper()
+    # As fetch() sends it: only the six standard methods are upper-cased (spec section 1).
+    wanted = normalise_method(method or "GET")
     headers = ", ".join(header) if header else None
     first, *more = origin or [None]
     if preflight:
