@@ -39,6 +39,7 @@ from corsgen.origins import (
     describe_unsafe,
     parse_origin,
 )
+from corsgen.public_suffix import is_public_suffix
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # The methods the Fetch standard normalises to upper case before sending (fetch.spec.whatwg.org,
@@ -115,6 +116,44 @@ def attacker_regex_message(regex: str) -> str | None:
         "(the hole that '*' with credentials is refused for). List the origins instead, or "
         "spell the registrable name out literally: ^https://[a-z0-9-]+\\.example\\.com$"
     )
+
+
+def public_suffix_wildcard_message(origin: OriginPattern) -> str | None:
+    """Why a wildcard entry lets in anyone who registers a name, or ``None`` (spec section 1)."""
+    if not origin.any_subdomain or not is_public_suffix(origin.host):
+        return None
+    return (
+        f"'*.{origin.host}' covers every site under the public suffix {origin.host!r} (Public "
+        "Suffix List): anyone can register one, and with allow_credentials: true it could act "
+        "as the signed-in user. List the origins, or put the wildcard under a name you "
+        "control (https://*.apps.example.com)"
+    )
+
+
+def _public_suffix_wildcard_errors(policy: Policy, data: Any) -> list[InitErrorDetails]:
+    raw = data.get("origins") if isinstance(data, dict) else None
+    raw_items = list(raw) if isinstance(raw, (list, tuple)) else []
+    errors: list[InitErrorDetails] = []
+    for index, origin in enumerate(policy.origins):
+        message = public_suffix_wildcard_message(origin)
+        if message is None:
+            continue
+        where = next((at for at, item in enumerate(raw_items) if _same_origin(item, origin)), index)
+        errors.append(
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                loc=("origins", where),
+                input=raw_items[where] if where < len(raw_items) else origin.text,
+            )
+        )
+    return errors
+
+
+def _same_origin(raw: Any, origin: OriginPattern) -> bool:
+    try:
+        return isinstance(raw, str) and parse_origin(raw) == origin
+    except OriginSyntaxError:
+        return False
 
 
 def _token_item(what: str) -> Any:
@@ -218,17 +257,17 @@ class Policy(StrictModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _no_credentials_with_attacker_regexes(
+    def _no_credentials_with_attacker_origins(
         cls, data: Any, handler: ModelWrapValidatorHandler[Policy]
     ) -> Policy:
-        # Checked once the whole policy is valid (allow_credentials comes after
-        # origin_regex), and reported on the regex entry itself, which is what to fix.
+        # Checked once the whole policy is valid (allow_credentials comes after origins
+        # and origin_regex), and reported on the entry itself, which is what to fix.
         policy = handler(data)
         if not policy.allow_credentials:
             return policy
+        errors = _public_suffix_wildcard_errors(policy, data)
         raw = data.get("origin_regex") if isinstance(data, dict) else None
         raw_items = list(raw) if isinstance(raw, (list, tuple)) else []
-        errors: list[InitErrorDetails] = []
         for index, regex in enumerate(policy.origin_regex):
             message = attacker_regex_message(regex)
             if message is None:

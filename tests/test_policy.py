@@ -394,3 +394,30 @@ def test_other_methods_keep_the_case_they_were_written_in_and_differ_by_it():
     # fetch(url, {method: "getaway"}) sends "getaway": "GETAWAY" would never let it through.
     policy = parse(minimal(allow_methods="[getaway, patch, PATCH, Purge]"))
     assert policy.allow_methods == ("getaway", "patch", "PATCH", "Purge")
+
+
+# --- wildcards over a public suffix (issue 18, spec section 1) ------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["com", "co.uk", "github.io", "vercel.app"])
+def test_a_wildcard_over_a_public_suffix_is_an_error_with_credentials(suffix):
+    (problem,) = problems(
+        f"version: 1\nname: t\norigins:\n  - https://app.example.com\n  - 'https://*.{suffix}'\n"
+        "allow_credentials: true\n"
+    )
+    assert problem.startswith(f"policy.yaml:5: entry 'https://*.{suffix}': '*.{suffix}' covers")
+    assert "Public Suffix List" in problem
+
+
+def test_a_wildcard_over_a_public_suffix_is_valid_without_credentials():
+    # lint warns about it (CORS003); only credentials make it an error.
+    policy = parse("version: 1\nname: t\norigins: ['https://*.github.io']\n")
+    assert [origin.text for origin in policy.origins] == ["https://*.github.io"]
+
+
+def test_a_wildcard_under_a_registrable_name_is_fine_with_credentials():
+    policy = parse(
+        "version: 1\nname: t\norigins: ['https://*.example.co.uk', 'https://*.app.github.io']\n"
+        "allow_credentials: true\n"
+    )
+    assert policy.allow_credentials
