@@ -22,6 +22,7 @@ as the policy's entries; a server's real answer is held to a verdict by
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -48,6 +49,8 @@ PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Req
 # With allow_private_network the preflight answer also depends on this request header.
 PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
 ACTUAL_VARY = ("Origin",)
+# The methods nginx's request-line parser accepts (ngx_http_parse_request_line): A-Z, "_", "-".
+NGINX_PARSED_METHOD = re.compile(r"[A-Z_-]+")
 
 # Browsers cap Access-Control-Max-Age (spec section 4, "Browsers' own limits"): Chromium at
 # 2 hours, Firefox at 24 hours, Safari (WebKit) at 10 minutes.
@@ -78,11 +81,14 @@ class Answer(str, Enum):
 
     EDGE_204 = "edge 204"  # preflight answered by nginx/Apache, never reaches the upstream
     EDGE_403 = "edge 403"  # refused by nginx/Apache, never reaches the upstream
+    # nginx's request parser refuses a method that is not all A-Z, "_" and "-" (a lower-case
+    # `getaway`) with 400 before any configuration runs; Apache passes it on.
+    SERVER_400 = "server 400"
     UPSTREAM = "upstream"  # passed to the upstream; its status is kept
 
     @property
     def status(self) -> int | None:
-        return {"edge 204": 204, "edge 403": 403}.get(self.value)
+        return {"edge 204": 204, "edge 403": 403, "server 400": 400}.get(self.value)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ class Request:
     request_private_network: str | None = None  # Access-Control-Request-Private-Network
     # More Origin field lines after the first, as no browser sends them.
     more_origins: tuple[str, ...] = ()
+    # More Access-Control-Request-Headers lines after the first: a proxy may split one line.
+    more_request_headers: tuple[str, ...] = ()
 
     def header_lines(self) -> list[tuple[str, str]]:
         """The request headers to send, in a stable order."""
@@ -104,6 +112,7 @@ class Request:
             *(("Origin", origin) for origin in self.more_origins),
             ("Access-Control-Request-Method", self.request_method),
             ("Access-Control-Request-Headers", self.request_headers),
+            *(("Access-Control-Request-Headers", line) for line in self.more_request_headers),
             ("Access-Control-Request-Private-Network", self.request_private_network),
         ]
         return [(name, value) for name, value in lines if value is not None]
@@ -115,8 +124,10 @@ class Request:
             value = getattr(self, name)
             if value is not None:
                 arguments.append(f"{name}={value!r}")
-        if self.more_origins:
-            arguments.append(f"more_origins={self.more_origins!r}")
+        for name in ("more_origins", "more_request_headers"):
+            value = getattr(self, name)
+            if value:
+                arguments.append(f"{name}={value!r}")
         return f"Request({', '.join(arguments)})"
 
     @property
@@ -424,6 +435,8 @@ def _entry_miss(entry: OriginPattern, origin: HeaderOrigin) -> tuple[int, str]:
 
 def evaluate(policy: Policy, request: Request) -> Verdict:
     """What the edge must answer to ``request`` under ``policy`` (spec section 2 and 4)."""
+    if request.more_request_headers:
+        return _several_request_headers_lines(policy, request)
     if request.more_origins:
         return _several_origins(policy, request)
     match = match_origin(policy, request.origin)
@@ -440,6 +453,21 @@ def evaluate(policy: Policy, request: Request) -> Verdict:
         _verdict(policy, request, choice, private_network)
         for choice, private_network in itertools.product(origin_choices, pn_choices)
     ]
+    if not NGINX_PARSED_METHOD.fullmatch(request.method):
+        verdicts.append(
+            Verdict(
+                Answer.SERVER_400,
+                {},
+                (),
+                match,
+                preflight=False,
+                notes=(
+                    f"nginx refuses the method {request.method!r} itself (400 Bad Request, no "
+                    "CORS headers): its request parser accepts only A-Z, '_' and '-' in a "
+                    "method; Apache passes it on",
+                ),
+            )
+        )
     unique: list[Verdict] = []
     for verdict in verdicts:
         if verdict not in unique:
@@ -472,6 +500,35 @@ def _several_origins(policy: Policy, request: Request) -> Verdict:
     )
     origin = replace(joined.origin, either=True, reason=reason)
     return replace(answers[0], origin=origin, alternatives=tuple(answers[1:]))
+
+
+def _several_request_headers_lines(policy: Policy, request: Request) -> Verdict:
+    """Several Access-Control-Request-Headers lines, as a proxy may split one.
+
+    HTTP combines repeated field lines with ", ", and so do Apache and nginx from 1.23 on;
+    nginx before 1.23 (Debian bookworm's 1.22) reads only the first line into
+    ``$http_access_control_request_headers``, and no directive of stock nginx 1.22 reads the
+    others (docs/nginx.md). With ``allow_headers: "*"`` that nginx reflects the first line
+    alone: either answer is the prediction, and the browser refuses the headers left out.
+    """
+    lines = (request.request_headers or "", *request.more_request_headers)
+    joined = evaluate(
+        policy, replace(request, request_headers=", ".join(lines), more_request_headers=())
+    )
+    first = evaluate(policy, replace(request, more_request_headers=()))
+    answers: list[Verdict] = []
+    for verdict in (*joined.acceptable(), *first.acceptable()):
+        if all(_answer_key(verdict) != _answer_key(seen) for seen in answers):
+            answers.append(verdict)
+    if len(answers) == 1:
+        return joined
+    note = (
+        f"the request has {len(lines)} Access-Control-Request-Headers lines: joined (Apache, "
+        f"nginx 1.23+) they are {', '.join(lines)!r}; nginx before 1.23 reflects only the "
+        f"first, {lines[0]!r}, and the browser refuses the headers it leaves out"
+    )
+    joined_answer = replace(answers[0], notes=(*answers[0].notes, note))
+    return replace(joined_answer, alternatives=tuple(answers[1:]))
 
 
 def _answer_key(verdict: Verdict) -> tuple[object, ...]:

@@ -12,11 +12,13 @@ from corsgen.sourced import Sourced
 _SHORT = {
     "edge 204": "204 at the edge",
     "edge 403": "403 at the edge",
+    "server 400": "400 from nginx's request parser",
     "upstream": "passed upstream",
 }
 _ANSWERS = {
     "edge 204": "204 No Content, answered at the edge (never reaches the upstream)",
     "edge 403": "403 Forbidden, answered at the edge (never reaches the upstream)",
+    "server 400": "400 Bad Request from the server itself, before any configuration runs",
     "upstream": "passed to the upstream; its status is kept and these headers are set on it",
 }
 

@@ -505,3 +505,44 @@ def test_either_accepts_both_answers_but_nothing_else() -> None:
 
     assert differences(verdict, refused) == []
     assert differences(verdict, passed) != []
+
+
+# --- issue 18: repeated request header lines, methods as written ------------------------------
+
+
+def test_split_request_headers_lines_are_sent_as_lines_and_predicted_joined_or_first() -> None:
+    policy = parse(minimal(allow_headers="'*'"))
+    request = Request(
+        "OPTIONS", "https://app.example.com", "PUT", "", more_request_headers=("x-b",)
+    )
+    verdict = evaluate(policy, request)
+
+    assert request.header_lines()[-2:] == [
+        ("Access-Control-Request-Headers", ""),
+        ("Access-Control-Request-Headers", "x-b"),
+    ]
+    assert "more_request_headers=('x-b',)" in request.as_code()
+    assert [
+        answer.headers.get("Access-Control-Allow-Headers") for answer in verdict.acceptable()
+    ] == [
+        ", x-b",
+        None,
+    ]
+
+
+def test_split_request_headers_lines_do_not_matter_to_an_explicit_list() -> None:
+    policy = parse(minimal(allow_headers="[X-A]"))
+    request = Request(
+        "OPTIONS", "https://app.example.com", "PUT", "x-a", more_request_headers=("x-b",)
+    )
+    assert not evaluate(policy, request).either
+
+
+def test_a_method_nginx_cannot_parse_may_get_its_400_and_a_standard_one_may_not() -> None:
+    policy = parse(minimal(allow_methods="[getaway]"))
+    lower = evaluate(policy, Request("getaway", "https://app.example.com"))
+    upper = evaluate(policy, Request("PURGE", "https://app.example.com"))
+
+    assert [answer.status for answer in lower.acceptable()] == [None, 400]
+    assert "nginx refuses the method 'getaway'" in lower.alternatives[0].notes[0]
+    assert not upper.either

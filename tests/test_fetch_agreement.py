@@ -7,7 +7,9 @@ the point of the test, it is asserted exactly too.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import http.client
+import urllib.parse
+import uuid
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from corsgen.compare import Observed, differences
 from corsgen.evaluate import ACAM, Request, evaluate
 from corsgen.render import render
+from edgeharness.upstream import TEST_ID_HEADER
 from tests.conftest import parse
 from tests.edge_servers import EDGES, Edge
 
@@ -66,18 +69,117 @@ def test_a_preflight_gets_other_methods_as_written_and_the_standard_six_upper_ca
     assert header_values(preflight, ACAM) == ["getaway, patch, DELETE"]
 
 
-def test_a_request_with_a_lower_case_method_passes_the_edge_with_its_cors_headers(
-    edge: Edge,
+def send_as_written(edge: Edge, request: Request) -> Observed:
+    """Send ``request`` with its method byte for byte (httpx upper-cases every method)."""
+    request_id = f"{edge.name}-as-written-{uuid.uuid4().hex}"
+    address = urllib.parse.urlsplit(edge.base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10.0)
+    try:
+        connection.putrequest(request.method, f"/u/{request_id}", skip_accept_encoding=True)
+        for name, value in [*request.header_lines(), (TEST_ID_HEADER, request_id)]:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    return Observed(
+        status=response.status,
+        headers=tuple(response.getheaders()),
+        body=body,
+        reached_upstream=edge.upstream.reached(request_id),
+    )
+
+
+@pytest.mark.parametrize("method", ["getaway", "patch", "options"])
+def test_a_request_with_a_lower_case_method_gets_what_each_server_does_with_it(
+    edge: Edge, method: str
 ) -> None:
-    requests = [Request("getaway", APP), Request("patch", APP)]
+    # Apache passes it on with the CORS headers of an allowed origin; nginx 1.22's request
+    # parser refuses any method that is not upper case with 400 before the configuration
+    # runs (docs/nginx.md). The evaluator predicts both.
     policy = parse(METHODS_POLICY)
-    edge.load(render(policy, edge.target).files)
-    with httpx.Client(timeout=10.0, follow_redirects=False) as client:
-        for request in requests:
-            observed = edge.exchange(client, request).observed
-            assert observed.reached_upstream
-            assert header_values(observed, "Access-Control-Allow-Origin") == [APP]
-            # The test upstream routes only the standard methods and answers "getaway" with
-            # its own 405: the status is the upstream's, not the edge's.
-            unknown_status = replace(observed, upstream_status=None)
-            assert not differences(evaluate(policy, request), unknown_status)
+    exchange_all(edge, METHODS_POLICY, [Request("GET", APP)])  # loaded and answering
+    request = Request(method, APP, "PUT" if method == "options" else None)
+    observed = send_as_written(edge, request)
+    assert not differences(evaluate(policy, request), observed)
+    if edge.name == "nginx":
+        assert (observed.status, observed.reached_upstream) == (400, False)
+    else:
+        assert observed.reached_upstream
+        assert header_values(observed, "Access-Control-Allow-Origin") == [APP]
+
+
+# --- repeated request header lines (spec section 2: HTTP joins them with ", ") ---------------
+
+REFLECT_POLICY = f"""\
+version: 1
+name: reflect
+origins: [{APP}]
+allow_headers: "*"
+"""
+
+
+@pytest.mark.parametrize(
+    ("lines", "apache", "nginx"),
+    [
+        # A proxy split one line in two: HTTP's combination is "x-a, x-b".
+        (("x-a", "x-b"), ["x-a, x-b"], ["x-a"]),
+        # An empty first line: the combination still names x-b.
+        (("", "x-b"), [", x-b"], []),
+        (("x-a", ""), ["x-a,"], ["x-a"]),  # (the trailing space is not part of a value)
+    ],
+)
+def test_split_access_control_request_headers_lines_are_reflected_as_each_server_reads_them(
+    edge: Edge, lines: tuple[str, ...], apache: list[str], nginx: list[str]
+) -> None:
+    # Apache joins repeated lines as HTTP says. nginx 1.22 (Debian bookworm) puts the first
+    # line alone in $http_access_control_request_headers and has no directive that reads
+    # the others (nginx 1.23 joins them): a documented limit (docs/nginx.md), which fails
+    # closed (the browser refuses the headers left out) and which the evaluator predicts.
+    request = Request(
+        "OPTIONS", APP, "PUT", request_headers=lines[0], more_request_headers=lines[1:]
+    )
+    (preflight,) = exchange_all(edge, REFLECT_POLICY, [request])
+    assert preflight.status == 204
+    expected = {"apache": apache, "nginx": nginx}[edge.name]
+    assert header_values(preflight, "Access-Control-Allow-Headers") == expected
+
+
+def test_a_request_headers_line_split_in_two_is_one_of_the_answers_the_evaluator_accepts() -> None:
+    policy = parse(REFLECT_POLICY)
+    verdict = evaluate(
+        policy, Request("OPTIONS", APP, "PUT", request_headers="x-a", more_request_headers=("x-b",))
+    )
+    assert [
+        answer.headers.get("Access-Control-Allow-Headers") for answer in verdict.acceptable()
+    ] == [
+        "x-a, x-b",
+        "x-a",
+    ]
+    assert "nginx before 1.23 reflects only the first" in verdict.notes[-1]
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        (APP, APP),
+        (APP, "https://evil.example"),
+        ("https://evil.example", APP),
+    ],
+)
+def test_two_origin_lines_are_not_allowed_by_apache_and_nginx_reads_only_the_first(
+    edge: Edge, origins: tuple[str, str]
+) -> None:
+    # No browser sends two Origin lines. Apache joins them ("a, b"), which no entry matches.
+    # nginx 1.22 reads the first line alone, as for every $http_* variable, and cannot see
+    # the second (docs/nginx.md): it answers as if the first were the only one, so a client
+    # gets nothing it would not get by sending that one line.
+    requests = [Request("GET", origins[0], more_origins=origins[1:])]
+    requests.append(Request("OPTIONS", origins[0], "PUT", more_origins=origins[1:]))
+    for observed in exchange_all(edge, REFLECT_POLICY, requests):
+        allow_origin = header_values(observed, "Access-Control-Allow-Origin")
+        if edge.name == "apache" or origins[0] != APP:
+            assert allow_origin == []
+        else:
+            assert allow_origin == [APP]
