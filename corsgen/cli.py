@@ -338,6 +338,7 @@ app.command(name="init")(init_command)
 
 # The safety net: explain one request, lint a policy, probe a live server. Each command
 # imports the layers below inside its function, so `corsgen --version` stays fast.
+from corsgen.commands.audit import audit  # noqa: E402
 from corsgen.commands.explain import explain  # noqa: E402
 from corsgen.commands.lint import lint  # noqa: E402
 from corsgen.commands.probe import probe  # noqa: E402
@@ -345,6 +346,8 @@ from corsgen.commands.probe import probe  # noqa: E402
 app.command(name="explain")(explain)
 app.command(name="lint")(lint)
 app.command(name="probe")(probe)
+# audit reads nginx and Apache configs, not policies: the mistakes of hand-written edges.
+app.command(name="audit")(audit)
 
 
 def main() -> None:

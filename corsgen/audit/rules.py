@@ -1,0 +1,162 @@
+"""The rules of ``corsgen audit``: CORS mistakes in nginx and Apache configs people run.
+
+The same shape as ``corsgen lint``'s rules (:mod:`corsgen.lint_rules`): a table of rules,
+each with a stable id, a name, what goes wrong for a browser and the fix; a
+:class:`Finding` names its place with :func:`corsgen.errors.location`. An audit rule also
+has a severity, because a config on a live edge can be broken (``error``: a browser sees
+the damage today) or only fragile (``warning``). One id means one mistake on every
+server: ``CORS102`` is nginx's ``add_header`` without ``always`` and Apache's ``Header set``
+without ``always`` alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from corsgen.errors import location
+from corsgen.evaluate import BROWSER_MAX_AGE as BROWSER_CAPS
+
+# The longest Access-Control-Max-Age Chromium keeps (lint's max-age rule uses the same).
+BROWSER_MAX_AGE = BROWSER_CAPS["Chromium"]
+
+
+class Severity(str, Enum):
+    # In rising order: --fail-on compares by position in this list.
+    warning = "warning"
+    error = "error"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    why: str
+    fix: str
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            "CORS101",
+            "add-header-inheritance",
+            Severity.error,
+            "nginx inherits add_header from the enclosing block only when a block has none of "
+            "its own: this block's add_header silently drops every inherited one, so its "
+            "responses lack those headers (CORS, HSTS, ...)",
+            "repeat the inherited add_header lines in this block (or include the same "
+            "snippet in it), or move them all into the locations",
+        ),
+        Rule(
+            "CORS102",
+            "cors-header-without-always",
+            Severity.error,
+            "without 'always' the header is only added to 2xx/3xx answers: on a 4xx/5xx the "
+            "browser sees no CORS header and the page cannot read the error, only a CORS "
+            "failure",
+            "nginx: add 'always' at the end of the add_header line; Apache: write "
+            "'Header always set' instead of 'Header set'",
+        ),
+        Rule(
+            "CORS103",
+            "duplicated-allow-origin",
+            Severity.warning,
+            "the proxied application's own Access-Control-Allow-Origin passes through next "
+            "to the edge's, and a browser refuses an answer with two values",
+            "hide the upstream's CORS headers: proxy_hide_header Access-Control-Allow-Origin "
+            "(and the other Access-Control-* headers) in the same block",
+        ),
+        Rule(
+            "CORS104",
+            "origin-reflected-unchecked",
+            Severity.warning,
+            "the Origin header is echoed back whatever it is, so every site on the web is "
+            "allowed to read the answers",
+            "check the origin against an allow-list first (a map on $http_origin with "
+            "anchored entries, or SetEnvIf Origin with ^...$), or use a corsgen policy",
+        ),
+        Rule(
+            "CORS105",
+            "origin-reflected-with-credentials",
+            Severity.error,
+            "the Origin header is echoed back whatever it is together with "
+            "Access-Control-Allow-Credentials: true, so any site can act as the signed-in "
+            "user and read their data",
+            "check the origin against an allow-list first (a map on $http_origin with "
+            "anchored entries, or SetEnvIf Origin with ^...$), or use a corsgen policy",
+        ),
+        Rule(
+            "CORS106",
+            "unanchored-origin-regex",
+            Severity.error,
+            "an origin regex without ^ and $ also matches lookalikes anyone can register "
+            "(https://example.com.attacker.net, https://evil-example.com), which are then "
+            "allowed",
+            "anchor the regex at both ends and escape the dots: "
+            "^https://(app|www)\\.example\\.com$",
+        ),
+        Rule(
+            "CORS107",
+            "wildcard-with-credentials",
+            Severity.error,
+            "browsers refuse 'Access-Control-Allow-Origin: *' on a credentialed request: "
+            "every request with cookies fails",
+            "echo an allow-listed origin instead of *, or drop Access-Control-Allow-Credentials",
+        ),
+        Rule(
+            "CORS108",
+            "max-age-above-browser-cap",
+            Severity.warning,
+            "browsers cap Access-Control-Max-Age ("
+            + ", ".join(f"{engine} at {cap} s" for engine, cap in BROWSER_CAPS.items())
+            + "): a longer value is silently shortened and only misleads the reader",
+            f"use {BROWSER_MAX_AGE} or less",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A file and line a finding points at besides its own (the block that causes it)."""
+
+    label: str
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One mistake: a rule, the offending directive's place, and what exactly was found."""
+
+    rule: Rule
+    path: Path
+    line: int
+    detail: str
+    related: tuple[Place, ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    def format(self) -> str:
+        lines = [
+            f"{location(self.path, self.line)}: {self.severity.value} {self.rule.id} "
+            f"{self.rule.name}: {self.detail}"
+        ]
+        lines += [
+            f"    {place.label}: {location(place.path, place.line)}" for place in self.related
+        ]
+        lines += [f"    why: {self.rule.why}", f"    fix: {self.rule.fix}"]
+        return "\n".join(lines)
+
+
+def finding(rule_id: str, path: Path, line: int, detail: str, *related: Place) -> Finding:
+    return Finding(RULES[rule_id], path, line, detail, related)

@@ -1,0 +1,101 @@
+"""``corsgen audit PATH...``: CORS mistakes in existing nginx and Apache configs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from corsgen import term
+from corsgen.cli_args import EXIT_INVALID, EXIT_OK
+
+
+class Server(str, Enum):
+    auto = "auto"
+    nginx = "nginx"
+    apache = "apache"
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class FailOn(str, Enum):
+    warning = "warning"
+    error = "error"
+    never = "never"
+
+
+def audit(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="nginx or Apache config files, or folders (/etc/nginx, /etc/apache2).",
+            exists=True,
+            show_default=False,
+        ),
+    ],
+    server: Annotated[
+        Server, typer.Option("--server", help="Which server the files are for (auto: guess).")
+    ] = Server.auto,
+    output_format: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="text for people, json, or sarif (code scanning)."),
+    ] = Format.text,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", help="Exit 1 on findings of this severity or worse."),
+    ] = FailOn.warning,
+) -> None:
+    """Find CORS mistakes in nginx and Apache configs (rule id, file:line, why, fix).
+
+    Includes are followed as the server follows them. Silence one finding on purpose with
+    a `# corsgen: ignore[CORS101]` comment on its line or the line above. Exit 0 when
+    clean, 1 on findings at or above --fail-on or a file that cannot be parsed, 2 on
+    usage errors.
+    """
+    from corsgen.audit import Severity, audit_paths
+    from corsgen.audit.report import as_json, as_sarif, shown_path
+
+    result = audit_paths(paths, None if server is Server.auto else server.value)
+    for note in result.notes:
+        term.note(f"corsgen: note: {note}")
+    for problem in result.problems:
+        term.problem(f"corsgen: {problem}")
+    if output_format is Format.json:
+        typer.echo(json.dumps(as_json(result.findings), indent=2))
+    elif output_format is Format.sarif:
+        typer.echo(json.dumps(as_sarif(result.findings), indent=2))
+    else:
+        colour = term.colour_enabled(sys.stdout)
+        current: Path | None = None
+        for item in result.findings:
+            if item.path != current:
+                current = item.path
+                heading = shown_path(item.path)
+                typer.echo(typer.style(heading, bold=True) if colour else heading, color=colour)
+            first, *rest = item.format().splitlines()
+            style = "red" if item.severity is Severity.error else "yellow"
+            typer.echo("  " + (typer.style(first, fg=style) if colour else first), color=colour)
+            for line in rest:
+                typer.echo("  " + line)
+        counts = {
+            severity: sum(1 for f in result.findings if f.severity is severity)
+            for severity in Severity
+        }
+        summary = ", ".join(f"{n} {s.value}{'s' if n != 1 else ''}" for s, n in counts.items())
+        files = len(result.files)
+        term.info(f"corsgen audit: {summary} in {files} file{'s' if files != 1 else ''}")
+    threshold: Optional[Severity] = (  # noqa: UP045
+        None if fail_on is FailOn.never else Severity(fail_on.value)
+    )
+    failing = threshold is not None and any(
+        item.severity.rank >= threshold.rank for item in result.findings
+    )
+    raise typer.Exit(EXIT_INVALID if failing or result.problems else EXIT_OK)
