@@ -27,6 +27,8 @@ from corsgen.targets.nginx import (
 )
 
 LONG_NAME = "a-policy-name-of-sixty-three-characters-is-still-a-valid-name-x"
+# The targets whose files define identifiers; a Gateway API CORS filter defines none.
+NAMING_TARGETS = tuple(name for name in TARGETS if name != "gateway-api")
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 
 # The identifier templates: `${{ var }}_suffix` in nginx, `{{ env }}_SUFFIX` in Apache.
@@ -131,7 +133,7 @@ def suffix_pairs(suffixes: Iterable[str]) -> list[tuple[str, str]]:
     return [(a, b) for a, b in itertools.permutations(suffixes, 2) if a.endswith(b)]
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", NAMING_TARGETS)
 def test_the_identifier_suffixes_of_the_templates_are_suffix_free(target: str):
     suffixes = template_suffixes(target)
     assert len(suffixes) >= 10, suffixes  # the regex still finds the identifiers
@@ -144,13 +146,13 @@ def test_the_nginx_length_budget_counts_the_longest_suffix_of_the_templates():
     assert len(NGINX_LONGEST_VARIABLE_SUFFIX) == len(longest), longest
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", NAMING_TARGETS)
 def test_no_two_tricky_names_define_the_same_identifier(target: str):
     by_name = identifiers_by_name(target)
     assert shared(by_name) == []
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", NAMING_TARGETS)
 def test_the_renderings_define_one_identifier_per_suffix_and_name(target: str):
     # Guards the test above: each name's renderings use every suffix of the templates.
     count = len(template_suffixes(target))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from corsgen import __version__
@@ -99,6 +99,10 @@ def _no_notes(policy: Policy, context: Any) -> list[str]:
     return []
 
 
+def _no_limits(policy: Policy) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class Target(Generic[ContextT]):
     """One edge server corsgen renders for."""
@@ -113,11 +117,18 @@ class Target(Generic[ContextT]):
     template_folder: str
     notes: Callable[[Policy, ContextT], list[str]] = _no_notes  # for the operator, on stderr
     comment: str = "# "
+    # Why the target cannot express a feature (feature -> reason), said in the refusal.
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    # Limits of the target's format beyond the feature table (a maximum number of entries,
+    # a stricter origin syntax): one problem per value, naming the policy key and why.
+    limits: Callable[[Policy], list[str]] = _no_limits
 
     def __post_init__(self) -> None:
         unknown = self.expresses - EVERY_FEATURE
         if unknown:
             raise ValueError(f"target {self.name!r} names unknown features {sorted(unknown)}")
+        if not set(self.reasons) <= EVERY_FEATURE - self.expresses:
+            raise ValueError(f"target {self.name!r} gives reasons for features it expresses")
 
     def unexpressed(self, policy: Policy) -> list[str]:
         """The features ``policy`` uses that this target cannot express."""
@@ -128,11 +139,13 @@ class Target(Generic[ContextT]):
         ]
 
     def unexpressed_problems(self, policy: Policy) -> list[str]:
-        return [
-            f"policy {policy.name!r} uses {feature}, which --target {self.name} cannot express "
-            "(`corsgen targets` lists what each target can)"
+        features = [
+            f"policy {policy.name!r} uses {feature}, which --target {self.name} cannot express"
+            + (f": {self.reasons[feature]}" if feature in self.reasons else "")
+            + " (`corsgen targets` lists what each target can)"
             for feature in self.unexpressed(policy)
         ]
+        return features + self.limits(policy)
 
     def refuse_unexpressed(self, policy: Policy) -> None:
         problems = self.unexpressed_problems(policy)
