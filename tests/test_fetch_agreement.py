@@ -7,19 +7,15 @@ the point of the test, it is asserted exactly too.
 
 from __future__ import annotations
 
-import http.client
-import urllib.parse
-import uuid
-
 import httpx
 import pytest
 
 from corsgen.compare import Observed, differences
 from corsgen.evaluate import ACAM, Request, evaluate
 from corsgen.render import render
-from edgeharness.upstream import TEST_ID_HEADER
 from tests.conftest import parse
 from tests.edge_servers import EDGES, Edge
+from tests.raw_http import send_as_written
 
 pytestmark = pytest.mark.slow
 
@@ -67,28 +63,6 @@ def test_a_preflight_gets_other_methods_as_written_and_the_standard_six_upper_ca
     (preflight,) = exchange_all(edge, METHODS_POLICY, [Request("OPTIONS", APP, "getaway")])
     assert preflight.status == 204
     assert header_values(preflight, ACAM) == ["getaway, patch, DELETE"]
-
-
-def send_as_written(edge: Edge, request: Request) -> Observed:
-    """Send ``request`` with its method byte for byte (httpx upper-cases every method)."""
-    request_id = f"{edge.name}-as-written-{uuid.uuid4().hex}"
-    address = urllib.parse.urlsplit(edge.base_url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10.0)
-    try:
-        connection.putrequest(request.method, f"/u/{request_id}", skip_accept_encoding=True)
-        for name, value in [*request.header_lines(), (TEST_ID_HEADER, request_id)]:
-            connection.putheader(name, value)
-        connection.endheaders()
-        response = connection.getresponse()
-        body = response.read()
-    finally:
-        connection.close()
-    return Observed(
-        status=response.status,
-        headers=tuple(response.getheaders()),
-        body=body,
-        reached_upstream=edge.upstream.reached(request_id),
-    )
 
 
 @pytest.mark.parametrize("method", ["getaway", "patch", "options"])
