@@ -1,0 +1,307 @@
+"""The proof behind each audit rule: the flagged config on a real nginx or Apache shows the
+damage a browser sees, and the fix the rule names repairs it.
+
+For each rule, one server runs the config the rule flags and one the config it passes
+(each a site file of its own, audited on its own); a request shows what the browser
+gets from each. "What the browser gets" is Fetch's CORS check
+(https://fetch.spec.whatwg.org/#cors-check), written out in :func:`page_can_read`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from corsgen.audit import audit_paths
+from corsgen.evaluate import browser_max_age
+from edgeharness import process
+from edgeharness.availability import require_installed
+from edgeharness.net import answers_ok, free_port
+from edgeharness.targets import NGINX
+
+pytestmark = pytest.mark.slow
+
+APP = "https://app.example.com"
+ATTACKER = "https://attacker.example"
+LOOKALIKE = "https://example.com.attacker.net"
+START_TIMEOUT = 15.0
+ALLOW_ORIGIN = "access-control-allow-origin"
+
+
+def page_can_read(response: httpx.Response, origin: str, credentials: bool) -> bool:
+    """Fetch's CORS check: whether a page at ``origin`` may read ``response``."""
+    values = response.headers.get_list(ALLOW_ORIGIN)
+    if len(values) != 1:  # absent, or two headers (which a browser reads as "a, b")
+        return False
+    if values[0] == "*" and not credentials:
+        return True
+    if values[0] != origin:
+        return False
+    return not credentials or response.headers.get("access-control-allow-credentials") == "true"
+
+
+def rules_found(path: Path) -> list[str]:
+    result = audit_paths([path])
+    assert result.problems == []
+    return [finding.rule.id for finding in result.findings]
+
+
+@dataclass
+class Site:
+    path: Path
+    port: int
+
+    def get(self, path: str = "/", origin: str = APP) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.port}{path}", headers={"Origin": origin})
+
+
+# --- nginx ------------------------------------------------------------------------------------
+
+# A hand-written allow-list done right ({name}: each site's own variables).
+ALLOW_LIST_MAP = """map $http_origin $allowed_origin_{name} {
+    default "";
+    "https://app.example.com" $http_origin;
+}
+map $allowed_origin_{name} $allowed_credentials_{name} {
+    default "true";
+    "" "";
+}
+"""
+ALLOW_LIST_HEADERS = """    add_header Access-Control-Allow-Origin $allowed_origin_{name} always;
+    add_header Access-Control-Allow-Credentials $allowed_credentials_{name} always;
+    add_header Vary Origin always;
+"""
+# Each site: (what goes before its server { } in http { }, what goes inside it).
+NGINX_SITES: dict[str, tuple[str, str]] = {
+    "upstream": ("", '    add_header Access-Control-Allow-Origin "*" always;\n    return 200;\n'),
+    "inheritance-bad": (
+        "",
+        "    add_header Access-Control-Allow-Origin https://app.example.com always;\n"
+        "    location / {\n"
+        "        add_header X-Frame-Options DENY always;\n"
+        "        return 200;\n"
+        "    }\n",
+    ),
+    "inheritance-fixed": (
+        "",
+        "    add_header Access-Control-Allow-Origin https://app.example.com always;\n"
+        "    location / {\n"
+        "        add_header Access-Control-Allow-Origin https://app.example.com always;\n"
+        "        add_header X-Frame-Options DENY always;\n"
+        "        return 200;\n"
+        "    }\n",
+    ),
+    "always-bad": (
+        "",
+        "    location / {\n"
+        "        add_header Access-Control-Allow-Origin https://app.example.com;\n"
+        "        return 404;\n"
+        "    }\n",
+    ),
+    "always-fixed": (
+        "",
+        "    location / {\n"
+        "        add_header Access-Control-Allow-Origin https://app.example.com always;\n"
+        "        return 404;\n"
+        "    }\n",
+    ),
+    "duplicate-bad": (
+        "",
+        "    location / {\n"
+        "        add_header Access-Control-Allow-Origin https://app.example.com always;\n"
+        "        proxy_pass http://127.0.0.1:{upstream};\n"
+        "    }\n",
+    ),
+    "duplicate-fixed": (
+        "",
+        "    location / {\n"
+        "        proxy_hide_header Access-Control-Allow-Origin;\n"
+        "        add_header Access-Control-Allow-Origin https://app.example.com always;\n"
+        "        proxy_pass http://127.0.0.1:{upstream};\n"
+        "    }\n",
+    ),
+    "reflect-bad": (
+        "",
+        "    add_header Access-Control-Allow-Origin $http_origin always;\n"
+        "    add_header Access-Control-Allow-Credentials true always;\n"
+        "    return 200;\n",
+    ),
+    "reflect-fixed": (ALLOW_LIST_MAP, ALLOW_LIST_HEADERS + "    return 200;\n"),
+    "regex-bad": (
+        "",
+        "    location / {\n"
+        '        set $cors_origin "";\n'
+        '        if ($http_origin ~ "example.com") {\n'
+        "            set $cors_origin $http_origin;\n"
+        "        }\n"
+        "        add_header Access-Control-Allow-Origin $cors_origin always;\n"
+        "        return 200;\n"
+        "    }\n",
+    ),
+    "regex-fixed": (
+        "",
+        "    location / {\n"
+        '        set $cors_origin "";\n'
+        '        if ($http_origin ~ "^https://(app|www)\\.example\\.com$") {\n'
+        "            set $cors_origin $http_origin;\n"
+        "        }\n"
+        "        add_header Access-Control-Allow-Origin $cors_origin always;\n"
+        "        return 200;\n"
+        "    }\n",
+    ),
+    "wildcard-bad": (
+        "",
+        '    add_header Access-Control-Allow-Origin "*" always;\n'
+        "    add_header Access-Control-Allow-Credentials true always;\n"
+        "    return 200;\n",
+    ),
+    "wildcard-fixed": (ALLOW_LIST_MAP, ALLOW_LIST_HEADERS + "    return 200;\n"),
+    "max-age-bad": (
+        "",
+        "    add_header Access-Control-Allow-Origin https://app.example.com always;\n"
+        "    add_header Access-Control-Max-Age 1728000 always;\n"
+        "    return 200;\n",
+    ),
+    "max-age-fixed": (
+        "",
+        "    add_header Access-Control-Allow-Origin https://app.example.com always;\n"
+        "    add_header Access-Control-Max-Age 7200 always;\n"
+        "    return 200;\n",
+    ),
+}
+
+
+@contextmanager
+def running(name: str, command: list[str], root: Path, ports: list[int]) -> Iterator[None]:
+    """The server started by pid, answering /ready on every port; stopped by pid after."""
+    server = process.LocalProcess(name, command, root / "server.log")
+    try:
+        server.start()
+        ready = server.wait_until(
+            lambda: all(answers_ok(port, "/ready") for port in ports), START_TIMEOUT
+        )
+        assert ready, server.log_tail()
+        yield
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def nginx_sites() -> Iterator[dict[str, Site]]:
+    require_installed(NGINX)
+    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-nginx-"))
+    (root / "sites").mkdir()
+    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in NGINX_SITES}
+    for name, (http_part, server_part) in NGINX_SITES.items():
+        text = (
+            http_part
+            + f"server {{\n    listen 127.0.0.1:{sites[name].port};\n"
+            + "    location = /ready {\n        return 200;\n    }\n"
+            + server_part
+            + "}\n"
+        )
+        text = text.replace("{name}", name.replace("-", "_"))
+        text = text.replace("{upstream}", str(sites["upstream"].port))
+        sites[name].path.write_text(text, encoding="utf-8")
+    config = root / "nginx.conf"
+    config.write_text(
+        NGINX.main_config(
+            comment="corsgen audit: each rule's flagged and fixed config",
+            pid=f"{root}/nginx.pid",
+            error_log=f"{root}/error.log",
+            user="root root",
+            temp_prefix=f"{root}/temp-",
+            worker_connections=64,
+            http="    access_log off;\n    include sites/*.conf;\n",
+        ),
+        encoding="utf-8",
+    )
+    checked = process.run(NGINX.test_command(str(config), prefix=str(root)))
+    assert checked.returncode == 0, checked.stderr
+    ports = [site.port for site in sites.values()]
+    try:
+        with running("nginx", NGINX.start_command(str(config), prefix=str(root)), root, ports):
+            yield sites
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_nginx_add_header_inheritance_really_drops_the_servers_headers(nginx_sites):
+    bad, fixed = nginx_sites["inheritance-bad"], nginx_sites["inheritance-fixed"]
+    assert rules_found(bad.path) == ["CORS101"]
+    assert rules_found(fixed.path) == []
+    # The location's own X-Frame-Options replaced the server's CORS header.
+    answer = bad.get()
+    assert answer.status_code == 200 and answer.headers["x-frame-options"] == "DENY"
+    assert ALLOW_ORIGIN not in answer.headers
+    assert not page_can_read(answer, APP, credentials=False)
+    assert page_can_read(fixed.get(), APP, credentials=False)
+
+
+def test_nginx_without_always_the_header_is_really_missing_on_a_404(nginx_sites):
+    bad, fixed = nginx_sites["always-bad"], nginx_sites["always-fixed"]
+    assert rules_found(bad.path) == ["CORS102"]
+    assert rules_found(fixed.path) == []
+    answer = bad.get("/missing")
+    assert answer.status_code == 404 and ALLOW_ORIGIN not in answer.headers
+    repaired = fixed.get("/missing")
+    assert repaired.status_code == 404 and page_can_read(repaired, APP, credentials=False)
+
+
+def test_nginx_the_upstreams_allow_origin_is_really_duplicated(nginx_sites):
+    bad, fixed = nginx_sites["duplicate-bad"], nginx_sites["duplicate-fixed"]
+    assert rules_found(bad.path) == ["CORS103"]
+    assert rules_found(fixed.path) == []
+    answer = bad.get()
+    assert sorted(answer.headers.get_list(ALLOW_ORIGIN)) == ["*", APP]
+    assert not page_can_read(answer, APP, credentials=False)
+    repaired = fixed.get()
+    assert repaired.headers.get_list(ALLOW_ORIGIN) == [APP]
+    assert page_can_read(repaired, APP, credentials=False)
+
+
+def test_nginx_a_reflected_origin_really_lets_any_site_read_as_the_user(nginx_sites):
+    bad, fixed = nginx_sites["reflect-bad"], nginx_sites["reflect-fixed"]
+    assert rules_found(bad.path) == ["CORS105"]
+    assert rules_found(fixed.path) == []
+    assert page_can_read(bad.get(origin=ATTACKER), ATTACKER, credentials=True)
+    assert not page_can_read(fixed.get(origin=ATTACKER), ATTACKER, credentials=True)
+    assert ALLOW_ORIGIN not in fixed.get(origin=ATTACKER).headers
+    assert page_can_read(fixed.get(origin=APP), APP, credentials=True)
+
+
+def test_nginx_an_unanchored_origin_regex_really_allows_a_lookalike(nginx_sites):
+    bad, fixed = nginx_sites["regex-bad"], nginx_sites["regex-fixed"]
+    assert rules_found(bad.path) == ["CORS106"]
+    assert rules_found(fixed.path) == []
+    assert page_can_read(bad.get(origin=LOOKALIKE), LOOKALIKE, credentials=False)
+    assert not page_can_read(fixed.get(origin=LOOKALIKE), LOOKALIKE, credentials=False)
+    assert page_can_read(fixed.get(origin=APP), APP, credentials=False)
+
+
+def test_nginx_wildcard_with_credentials_really_fails_every_credentialed_request(nginx_sites):
+    bad, fixed = nginx_sites["wildcard-bad"], nginx_sites["wildcard-fixed"]
+    assert rules_found(bad.path) == ["CORS107"]
+    assert rules_found(fixed.path) == []
+    answer = bad.get()
+    assert answer.headers[ALLOW_ORIGIN] == "*"
+    assert answer.headers["access-control-allow-credentials"] == "true"
+    assert not page_can_read(answer, APP, credentials=True)
+    assert page_can_read(fixed.get(), APP, credentials=True)
+
+
+def test_nginx_a_twenty_day_max_age_is_really_sent_and_cut_by_browsers(nginx_sites):
+    bad, fixed = nginx_sites["max-age-bad"], nginx_sites["max-age-fixed"]
+    assert rules_found(bad.path) == ["CORS108"]
+    assert rules_found(fixed.path) == []
+    sent = int(bad.get().headers["access-control-max-age"])
+    assert sent == 1728000 and browser_max_age(sent)["Chromium"] == 7200
+    kept = int(fixed.get().headers["access-control-max-age"])
+    assert browser_max_age(kept)["Chromium"] == kept
