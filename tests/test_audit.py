@@ -226,7 +226,7 @@ def test_an_origin_checked_by_if_first_is_not_reflected_unchecked(tmp_path):
 def test_apache_reflecting_the_origin_with_credentials_is_found(tmp_path):
     config = (
         "<VirtualHost *:80>\n"
-        '    Header always set Access-Control-Allow-Origin "%{Origin}i"\n'
+        '    Header always set Access-Control-Allow-Origin "expr=%{req:Origin}"\n'
         '    Header always set Access-Control-Allow-Credentials "true"\n'
         "</VirtualHost>\n"
     )
@@ -243,7 +243,7 @@ def test_apache_reflecting_an_anchored_allow_list_match_has_no_finding(tmp_path)
     config = (
         "<VirtualHost *:80>\n"
         '    SetEnvIf Origin "^https://(app|www)\\.example\\.com$" CORS_OK=1\n'
-        '    Header always set Access-Control-Allow-Origin "%{Origin}i" env=CORS_OK\n'
+        '    Header always set Access-Control-Allow-Origin "expr=%{req:Origin}" env=CORS_OK\n'
         '    Header always set Access-Control-Allow-Credentials "true" env=CORS_OK\n'
         "</VirtualHost>\n"
     )

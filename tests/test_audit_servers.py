@@ -24,7 +24,7 @@ from corsgen.evaluate import browser_max_age
 from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.net import answers_ok, free_port
-from edgeharness.targets import NGINX
+from edgeharness.targets import APACHE, NGINX
 
 pytestmark = pytest.mark.slow
 
@@ -305,3 +305,122 @@ def test_nginx_a_twenty_day_max_age_is_really_sent_and_cut_by_browsers(nginx_sit
     assert sent == 1728000 and browser_max_age(sent)["Chromium"] == 7200
     kept = int(fixed.get().headers["access-control-max-age"])
     assert browser_max_age(kept)["Chromium"] == kept
+
+
+# --- Apache -----------------------------------------------------------------------------------
+
+APACHE_MODULES = ("mpm_event", "authz_core", "headers", "setenvif")
+# An allow-list done right: the env variable is set for allowed origins only.
+APACHE_ALLOW_LIST = (
+    '    SetEnvIf Origin "^https://(app|www)\\.example\\.com$" CORS_ALLOWED=1\n'
+    '    Header always set Access-Control-Allow-Origin "expr=%{req:Origin}" env=CORS_ALLOWED\n'
+    '    Header always set Access-Control-Allow-Credentials "true" env=CORS_ALLOWED\n'
+    '    Header always merge Vary "Origin"\n'
+)
+# Each site: what goes inside its <VirtualHost>.
+APACHE_SITES: dict[str, str] = {
+    "always-bad": '    Header set Access-Control-Allow-Origin "https://app.example.com"\n',
+    "always-fixed": '    Header always set Access-Control-Allow-Origin "https://app.example.com"\n',
+    "reflect-bad": (
+        '    Header always set Access-Control-Allow-Origin "expr=%{req:Origin}"\n'
+        '    Header always set Access-Control-Allow-Credentials "true"\n'
+    ),
+    "reflect-fixed": APACHE_ALLOW_LIST,
+    "regex-bad": (
+        '    SetEnvIf Origin "example\\.com" CORS_ALLOWED=1\n'
+        '    Header always set Access-Control-Allow-Origin "expr=%{req:Origin}" env=CORS_ALLOWED\n'
+    ),
+    "regex-fixed": APACHE_ALLOW_LIST,
+    "wildcard-bad": (
+        '    Header always set Access-Control-Allow-Origin "*"\n'
+        '    Header always set Access-Control-Allow-Credentials "true"\n'
+    ),
+    "wildcard-fixed": APACHE_ALLOW_LIST,
+    "max-age-bad": '    Header always set Access-Control-Max-Age "1728000"\n',
+    "max-age-fixed": '    Header always set Access-Control-Max-Age "7200"\n',
+}
+
+
+@pytest.fixture(scope="module")
+def apache_sites() -> Iterator[dict[str, Site]]:
+    require_installed(APACHE)
+    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-apache-"))
+    for folder in ("sites", "run", "www"):
+        (root / folder).mkdir()
+    (root / "www" / "ready").write_text("ready\n", encoding="utf-8")
+    root.chmod(0o755)
+    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in APACHE_SITES}
+    for name, body in APACHE_SITES.items():
+        port = sites[name].port
+        sites[name].path.write_text(
+            f"Listen 127.0.0.1:{port}\n<VirtualHost 127.0.0.1:{port}>\n"
+            f"    DocumentRoot {root}/www\n{body}</VirtualHost>\n",
+            encoding="utf-8",
+        )
+    config = root / "apache2.conf"
+    config.write_text(
+        APACHE.main_config(
+            comment="corsgen audit: each rule's flagged and fixed config",
+            server_root=str(root),
+            run_dir=f"{root}/run",
+            error_log=f"{root}/error.log",
+            server_name="127.0.0.1",
+            modules=APACHE_MODULES,
+            body=f"<Directory {root}/www>\n    Require all granted\n</Directory>\n"
+            "IncludeOptional sites/*.conf\n",
+        ),
+        encoding="utf-8",
+    )
+    checked = process.run(APACHE.test_command(str(config)))
+    assert checked.returncode == 0, checked.stderr
+    ports = [site.port for site in sites.values()]
+    try:
+        with running("apache2", APACHE.start_command(str(config)), root, ports):
+            yield sites
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_apache_header_set_is_really_missing_on_a_404(apache_sites):
+    bad, fixed = apache_sites["always-bad"], apache_sites["always-fixed"]
+    assert rules_found(bad.path) == ["CORS102"]
+    assert rules_found(fixed.path) == []
+    assert bad.get("/ready").headers[ALLOW_ORIGIN] == APP  # on a 200 it is there
+    answer = bad.get("/missing")
+    assert answer.status_code == 404 and ALLOW_ORIGIN not in answer.headers
+    repaired = fixed.get("/missing")
+    assert repaired.status_code == 404 and page_can_read(repaired, APP, credentials=False)
+
+
+def test_apache_a_reflected_origin_really_lets_any_site_read_as_the_user(apache_sites):
+    bad, fixed = apache_sites["reflect-bad"], apache_sites["reflect-fixed"]
+    assert rules_found(bad.path) == ["CORS105"]
+    assert rules_found(fixed.path) == []
+    assert page_can_read(bad.get("/ready", ATTACKER), ATTACKER, credentials=True)
+    assert ALLOW_ORIGIN not in fixed.get("/ready", ATTACKER).headers
+    assert page_can_read(fixed.get("/ready", APP), APP, credentials=True)
+
+
+def test_apache_setenvif_origin_without_anchors_really_allows_a_lookalike(apache_sites):
+    bad, fixed = apache_sites["regex-bad"], apache_sites["regex-fixed"]
+    assert rules_found(bad.path) == ["CORS106"]
+    assert rules_found(fixed.path) == []
+    assert page_can_read(bad.get("/ready", LOOKALIKE), LOOKALIKE, credentials=False)
+    assert not page_can_read(fixed.get("/ready", LOOKALIKE), LOOKALIKE, credentials=False)
+
+
+def test_apache_wildcard_with_credentials_really_fails_credentialed_requests(apache_sites):
+    bad, fixed = apache_sites["wildcard-bad"], apache_sites["wildcard-fixed"]
+    assert rules_found(bad.path) == ["CORS107"]
+    assert rules_found(fixed.path) == []
+    assert not page_can_read(bad.get("/ready"), APP, credentials=True)
+    assert page_can_read(fixed.get("/ready"), APP, credentials=True)
+
+
+def test_apache_a_twenty_day_max_age_is_really_sent_and_cut_by_browsers(apache_sites):
+    bad, fixed = apache_sites["max-age-bad"], apache_sites["max-age-fixed"]
+    assert rules_found(bad.path) == ["CORS108"]
+    assert rules_found(fixed.path) == []
+    sent = int(bad.get("/ready").headers["access-control-max-age"])
+    assert sent == 1728000 and browser_max_age(sent)["Chromium"] == 7200
+    assert int(fixed.get("/ready").headers["access-control-max-age"]) == 7200

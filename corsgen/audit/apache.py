@@ -30,8 +30,10 @@ SETTING_ACTIONS = frozenset({"set", "append", "add", "merge", "setifempty"})
 ALLOW_ORIGIN = "access-control-allow-origin"
 ALLOW_CREDENTIALS = "access-control-allow-credentials"
 MAX_AGE = "access-control-max-age"
-# The ways a Header value names the request's Origin header.
-ORIGIN_REFERENCE = re.compile(r"%\{(origin\}i|req:origin\}|http:origin\}|http_origin\})", re.I)
+# The ways a Header value (an ap_expr: "expr=%{req:Origin}") or an <If> names the request's
+# Origin header. Not "%{Origin}i": mod_headers has no %{...}i (that is mod_log_config's);
+# it sends "%i", the server's idle percentage ("i=98"), never the origin.
+ORIGIN_REFERENCE = re.compile(r"%\{(req|http):origin\}|\b(req|http)\(\s*'origin'\s*\)", re.I)
 SET_ENV_IF = frozenset({"setenvif", "setenvifnocase"})
 
 
