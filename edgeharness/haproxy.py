@@ -27,34 +27,16 @@ class HaproxyTarget(Target):
         first = result.stdout.splitlines()[0] if result.stdout else "unknown"
         return first.removeprefix("HAProxy version ").split(" ")[0]
 
-    def _base(self, config: str, binary: str | None, prefix: str | None) -> list[str]:
-        return [binary or self.binary, "-f", config]
-
-    def test_command(
-        self, config: str, *, binary: str | None = None, prefix: str | None = None
-    ) -> list[str]:
-        return [*self._base(config, binary, prefix), "-c"]
-
-    def start_command(
-        self, config: str, *, binary: str | None = None, prefix: str | None = None
-    ) -> list[str]:
-        # -db: stay in the foreground (the harness stops it by pid); -Ws would add a
-        # master process, which the tests do not need.
-        return [*self._base(config, binary, prefix), "-db"]
-
-    def reload_command(
-        self,
-        config: str,
-        *,
-        binary: str | None = None,
-        prefix: str | None = None,
-        signal: str | None = None,
-    ) -> list[str]:
-        raise NotImplementedError("restart HAProxy with the new config (no master process)")
-
 
 HAPROXY = HaproxyTarget(
-    "haproxy", "haproxy", "CORSGEN_HAPROXY_IMAGE", "corsgen-test-haproxy:bookworm"
+    "haproxy",
+    "haproxy",
+    "CORSGEN_HAPROXY_IMAGE",
+    "corsgen-test-haproxy:bookworm",
+    test_args=("-c",),
+    # -db: stay in the foreground (the harness stops it by pid); -Ws would add a master
+    # process, which the tests do not need. No reload_args: restart with the new config.
+    start_args=("-db",),
 )
 
 

@@ -45,23 +45,31 @@ class Target:
         """The Docker image the integration tests run this target from."""
         return os.environ.get(self.image_env) or self.default_image
 
+    # The command line as a table: how the server is told its config file, and what it
+    # adds to test the config, run in the foreground (so its pid is the one the harness
+    # stops) and reload. No reload_args: the server cannot reload, it is restarted.
+    config_option: str = "-f"
+    test_args: tuple[str, ...] = ()
+    start_args: tuple[str, ...] = ()
+    reload_args: tuple[str, ...] = ()  # then the signal (reload_signal unless given)
+    reload_signal: str = ""
+
     def version(self) -> str:
         raise NotImplementedError
 
     def _base(self, config: str, binary: str | None, prefix: str | None) -> list[str]:
-        raise NotImplementedError
+        return [binary or self.binary, self.config_option, config]
 
     def test_command(
         self, config: str, *, binary: str | None = None, prefix: str | None = None
     ) -> list[str]:
         """The server's own config test (``nginx -t`` / ``apache2 -t``)."""
-        raise NotImplementedError
+        return [*self._base(config, binary, prefix), *self.test_args]
 
     def start_command(
         self, config: str, *, binary: str | None = None, prefix: str | None = None
     ) -> list[str]:
-        """Run the server in the foreground, so its pid is the one the harness stops."""
-        raise NotImplementedError
+        return [*self._base(config, binary, prefix), *self.start_args]
 
     def reload_command(
         self,
@@ -71,7 +79,13 @@ class Target:
         prefix: str | None = None,
         signal: str | None = None,
     ) -> list[str]:
-        raise NotImplementedError
+        if not self.reload_args:
+            raise NotImplementedError(f"{self.name} cannot reload: restart it")
+        return [
+            *self._base(config, binary, prefix),
+            *self.reload_args,
+            signal or self.reload_signal,
+        ]
 
 
 class NginxTarget(Target):
@@ -114,32 +128,12 @@ http {{
         return result.stderr.strip().removeprefix("nginx version: ")
 
     def _base(self, config: str, binary: str | None, prefix: str | None) -> list[str]:
-        command = [binary or self.binary, "-c", config]
+        command = super()._base(config, binary, prefix)
         if prefix is not None:
             # -e: the error log nginx writes before it has read the config (the compiled-in
             # /var/log/nginx/error.log may not be writable for a private test server).
             command += ["-p", prefix, "-e", f"{prefix}/error.log"]
         return command
-
-    def test_command(
-        self, config: str, *, binary: str | None = None, prefix: str | None = None
-    ) -> list[str]:
-        return [*self._base(config, binary, prefix), "-t", "-q"]
-
-    def start_command(
-        self, config: str, *, binary: str | None = None, prefix: str | None = None
-    ) -> list[str]:
-        return [*self._base(config, binary, prefix), "-g", "daemon off;"]
-
-    def reload_command(
-        self,
-        config: str,
-        *,
-        binary: str | None = None,
-        prefix: str | None = None,
-        signal: str | None = None,
-    ) -> list[str]:
-        return [*self._base(config, binary, prefix), "-s", signal or "reload"]
 
 
 APACHE_MODULE_DIR = Path("/usr/lib/apache2/modules")
@@ -180,29 +174,6 @@ Group www-data
         first = result.stdout.splitlines()[0] if result.stdout else "unknown"
         return first.removeprefix("Server version: ").strip()
 
-    def _base(self, config: str, binary: str | None, prefix: str | None) -> list[str]:
-        return [binary or self.binary, "-f", config]
-
-    def test_command(
-        self, config: str, *, binary: str | None = None, prefix: str | None = None
-    ) -> list[str]:
-        return [*self._base(config, binary, prefix), "-t"]
-
-    def start_command(
-        self, config: str, *, binary: str | None = None, prefix: str | None = None
-    ) -> list[str]:
-        return [*self._base(config, binary, prefix), "-DFOREGROUND"]
-
-    def reload_command(
-        self,
-        config: str,
-        *,
-        binary: str | None = None,
-        prefix: str | None = None,
-        signal: str | None = None,
-    ) -> list[str]:
-        return [*self._base(config, binary, prefix), "-k", signal or "graceful"]
-
 
 def load_modules(modules: Sequence[str], *, guarded: bool = False) -> str:
     """``LoadModule`` lines for Debian's Apache module directory.
@@ -219,8 +190,27 @@ def load_modules(modules: Sequence[str], *, guarded: bool = False) -> str:
     return "".join(lines)
 
 
-NGINX = NginxTarget("nginx", "nginx", "CORSGEN_NGINX_IMAGE", "corsgen-test-nginx:bookworm")
-APACHE = ApacheTarget("apache", "apache2", "CORSGEN_APACHE_IMAGE", "corsgen-test-apache:bookworm")
+NGINX = NginxTarget(
+    "nginx",
+    "nginx",
+    "CORSGEN_NGINX_IMAGE",
+    "corsgen-test-nginx:bookworm",
+    config_option="-c",
+    test_args=("-t", "-q"),
+    start_args=("-g", "daemon off;"),
+    reload_args=("-s",),
+    reload_signal="reload",
+)
+APACHE = ApacheTarget(
+    "apache",
+    "apache2",
+    "CORSGEN_APACHE_IMAGE",
+    "corsgen-test-apache:bookworm",
+    test_args=("-t",),
+    start_args=("-DFOREGROUND",),
+    reload_args=("-k",),
+    reload_signal="graceful",
+)
 TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE)}
 
 
