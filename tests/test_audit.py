@@ -518,3 +518,82 @@ def test_a_5000_line_config_with_500_locations_takes_under_2_seconds(tmp_path):
     elapsed = time.perf_counter() - start
     assert result.findings == []
     assert elapsed < 2.0, f"{elapsed:.2f} s"
+
+
+# --- corsgen's own files: placement and freshness ---------------------------------------------
+
+SHOP_POLICY = """version: 1
+name: shop-api
+origins:
+  - https://shop.example.com
+allow_credentials: true
+"""
+
+
+def shop_snippets(folder: Path, target: str = "nginx", policy_text: str = SHOP_POLICY) -> Path:
+    policy = write(folder, {"policies/shop-api.yaml": policy_text})
+    rendered(folder / "cors", target, policy)
+    return policy
+
+
+def whole_nginx(server_body: str, http_part: bool = True) -> str:
+    include = "    include cors/shop-api.http.conf;\n" if http_part else ""
+    return (
+        "events {}\nhttp {\n" + include + "    server {\n        listen 8080;\n"
+        f"{server_body}    }}\n}}\n"
+    )
+
+
+def test_the_location_part_at_server_level_is_misplaced(tmp_path):
+    shop_snippets(tmp_path)
+    config = whole_nginx("        include cors/shop-api.location.conf;\n")
+    assert found(tmp_path, {"nginx.conf": config}) == [("CORS109", 6)]
+
+
+def test_an_apache_snippet_inside_location_is_misplaced_but_ifmodule_is_transparent(tmp_path):
+    shop_snippets(tmp_path, "apache")
+    config = (
+        "<VirtualHost *:80>\n    <IfModule headers_module>\n"
+        f"        Include {tmp_path}/cors/shop-api.conf\n    </IfModule>\n"
+        f"    <Location /api/>\n        Include {tmp_path}/cors/shop-api.conf\n"
+        "    </Location>\n</VirtualHost>\n"
+    )
+    assert found(tmp_path, {"site.conf": config}) == [("CORS109", 6)]
+
+
+def test_a_sibling_location_proxying_the_same_upstream_without_the_snippet(tmp_path):
+    shop_snippets(tmp_path)
+    config = whole_nginx(
+        "        location /api/ {\n            include cors/shop-api.location.conf;\n"
+        "            proxy_pass http://127.0.0.1:9000;\n        }\n"
+        "        location /api/upload/ {\n            client_max_body_size 50m;\n"
+        "            proxy_pass http://127.0.0.1:9000;\n        }\n"
+        "        location /other/ {\n            proxy_pass http://127.0.0.1:9100;\n        }\n"
+    )
+    result = audit_paths([write(tmp_path, {"nginx.conf": config})])
+    [finding] = result.findings
+    assert (finding.rule.id, finding.line) == ("CORS110", 10)
+    assert [(place.label, place.line) for place in finding.related] == [
+        ("location /api/ includes it", 6)
+    ]
+
+
+def test_the_location_part_without_its_http_part_in_a_whole_config(tmp_path):
+    shop_snippets(tmp_path)
+    body = "        location / {\n            include cors/shop-api.location.conf;\n        }\n"
+    assert found(tmp_path, {"nginx.conf": whole_nginx(body, http_part=False)}) == [("CORS112", 6)]
+    assert found(tmp_path, {"nginx.conf": whole_nginx(body)}) == []
+
+
+def test_policies_finds_a_generated_file_rendered_from_an_older_policy(tmp_path):
+    policy = shop_snippets(tmp_path)
+    body = "        location / {\n            include cors/shop-api.location.conf;\n        }\n"
+    config = write(tmp_path, {"nginx.conf": whole_nginx(body)})
+    current = runner.invoke(app, ["audit", str(config), "--policies", str(policy.parent)])
+    assert current.exit_code == 0, current.output
+    policy.write_text(SHOP_POLICY + "max_age: 300\n", encoding="utf-8")
+    stale = runner.invoke(app, ["audit", str(config), "--policies", str(policy.parent)])
+    assert stale.exit_code == 1
+    # Both parts were rendered from the old policy; each is named at its first line.
+    assert f"{tmp_path}/cors/shop-api.http.conf:1: error CORS111 corsgen-file-stale" in stale.stdout
+    assert f"{tmp_path}/cors/shop-api.location.conf:1: error CORS111" in stale.stdout

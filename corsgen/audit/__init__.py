@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corsgen.audit import nginx
+from corsgen.audit import generated, nginx
 from corsgen.audit.config import Config
 from corsgen.audit.rules import RULES, Finding, Rule, Severity
 
@@ -60,7 +60,11 @@ def read_config(main: Path, server: str | None = None) -> Config:
     return nginx.read(main)
 
 
-def audit_paths(paths: list[Path], server: str | None = None) -> Audit:
+def audit_paths(
+    paths: list[Path], server: str | None = None, digests: dict[str, str] | None = None
+) -> Audit:
+    """Every finding in the configs ``paths`` name; ``digests``: each policy's sha256 by
+    name (``--policies``), to find generated files rendered from an older version."""
     result = Audit()
     seen: set[tuple[str, Path, int]] = set()
     for path in paths:
@@ -68,8 +72,6 @@ def audit_paths(paths: list[Path], server: str | None = None) -> Audit:
             if main in result.files:  # already read as another file's include
                 continue
             config = read_config(main, server)
-            result.problems += [p for p in config.problems if p not in result.problems]
-            result.notes += [n for n in config.notes if n not in result.notes]
             result.files += [f for f in config.files if f not in result.files]
             if config.kind == "apache":
                 from corsgen.audit import apache
@@ -77,6 +79,9 @@ def audit_paths(paths: list[Path], server: str | None = None) -> Audit:
                 found = apache.audit(config)
             else:
                 found = nginx.audit(config)
+            found += config.kept(generated.findings(config, digests))
+            result.problems += [p for p in config.problems if p not in result.problems]
+            result.notes += [n for n in config.notes if n not in result.notes]
             for item in found:
                 key = (item.rule.id, item.path, item.line)
                 if key not in seen:

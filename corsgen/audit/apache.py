@@ -34,6 +34,7 @@ MAX_AGE = "access-control-max-age"
 # Origin header. Not "%{Origin}i": mod_headers has no %{...}i (that is mod_log_config's);
 # it sends "%i", the server's idle percentage ("i=98"), never the origin.
 ORIGIN_REFERENCE = re.compile(r"%\{(req|http):origin\}|\b(req|http)\(\s*'origin'\s*\)", re.I)
+CONDITIONAL_SECTIONS = frozenset({"ifmodule", "ifdefine", "ifversion", "ifdirective", "iffile"})
 SET_ENV_IF = frozenset({"setenvif", "setenvifnocase"})
 
 
@@ -47,7 +48,7 @@ def _arguments(text: str) -> list[str]:
 def read(main: Path) -> Config:
     config = Config(main, "apache")
     bases = [main.parent]
-    config.directives = _read_file(config, main, bases, ())
+    config.directives = _read_file(config, main, bases, (), None)
     return config
 
 
@@ -69,8 +70,9 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _read_file(
-    config: Config, path: Path, bases: list[Path], stack: tuple[Path, ...]
+    config: Config, path: Path, bases: list[Path], stack: tuple[Path, ...], context: str | None
 ) -> list[Directive]:
+    """A file's directives (``context``: the section it is included in, None at the top)."""
     resolved = path.resolve()
     if resolved in stack or len(stack) > MAX_INCLUDE_DEPTH:
         config.problems.append(f"{path}: include loop ({' -> '.join(map(str, stack))})")
@@ -116,8 +118,14 @@ def _read_file(
                 if lowered == "include":
                     config.notes.append(f"{path}:{number}: Include {arguments[0]}: no such file")
                 continue
+            # The section that decides what the included lines mean: <IfModule> and the
+            # other conditionals are transparent.
+            meaningful = [s.name for s in open_sections if s.name not in CONDITIONAL_SECTIONS]
+            here = meaningful[-1] if meaningful else context
+            include = Directive(lowered, arguments, path, number)
             for included in files:
-                current.extend(_read_file(config, included, bases, stack))
+                current.extend(_read_file(config, included, bases, stack, here))
+                config.note_include(include, here, included)
             continue
         current.append(Directive(lowered, arguments, path, number))
     for section in open_sections:

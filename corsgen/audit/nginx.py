@@ -53,12 +53,12 @@ def configuration_root(main: Path) -> Path:
 def read(main: Path) -> Config:
     config = Config(main, "nginx")
     root = configuration_root(main)
-    config.directives = _read_file(config, main, [root, main.parent], ())
+    config.directives = _read_file(config, main, [root, main.parent], (), None)
     return config
 
 
 def _read_file(
-    config: Config, path: Path, bases: list[Path], stack: tuple[Path, ...]
+    config: Config, path: Path, bases: list[Path], stack: tuple[Path, ...], context: str | None
 ) -> list[Directive]:
     resolved = path.resolve()
     if resolved in stack or len(stack) > MAX_INCLUDE_DEPTH:
@@ -78,7 +78,7 @@ def _read_file(
         config.problems.append(f"{error['file']}:{error.get('line') or '?'}: {error['error']}")
     parsed = payload["config"][0]["parsed"] if payload["config"] else []
     lines = text.splitlines()
-    return _directives(config, path, lines, parsed, bases, (*stack, resolved))
+    return _directives(config, path, lines, parsed, bases, (*stack, resolved), context)
 
 
 def _directives(
@@ -88,7 +88,9 @@ def _directives(
     parsed: list[dict],
     bases: list[Path],
     stack: tuple[Path, ...],
+    context: str | None,
 ) -> list[Directive]:
+    """The directives of one block (``context``: its name, None at a file's top)."""
     result: list[Directive] = []
     for item in parsed:
         name = item["directive"]
@@ -104,12 +106,14 @@ def _directives(
                     f"{path}:{item['line']}: include {item['args'][0]}: no such file"
                 )
                 continue
+            include = Directive(name, list(item["args"]), path, item["line"])
             for included in files:
-                result.extend(_read_file(config, included, bases, stack))
+                result.extend(_read_file(config, included, bases, stack, context))
+                config.note_include(include, context, included)
             continue
         block = None
         if "block" in item:
-            block = _directives(config, path, lines, item["block"], bases, stack)
+            block = _directives(config, path, lines, item["block"], bases, stack, name)
         result.append(Directive(name, list(item["args"]), path, item["line"], block))
     return result
 

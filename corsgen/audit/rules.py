@@ -119,8 +119,48 @@ RULES: dict[str, Rule] = {
             + "): a longer value is silently shortened and only misleads the reader",
             f"use {BROWSER_MAX_AGE} or less",
         ),
+        Rule(
+            "CORS109",
+            "corsgen-snippet-misplaced",
+            Severity.error,
+            "a corsgen file works only where its banner says: the nginx location part inside "
+            "the location { } of the API (at server level any location with its own "
+            "add_header drops it), the http part in http { }, Apache's inside the "
+            "<VirtualHost> (in <Location> or <Directory> its RewriteRules run per directory)",
+            "include the file where its third line says",
+        ),
+        Rule(
+            "CORS110",
+            "corsgen-snippet-missing-in-sibling",
+            Severity.error,
+            "another location proxies the same upstream without the policy's location part: "
+            "its answers carry the application's CORS headers or none, and its preflights "
+            "reach the application",
+            "include the same location part in that location too",
+        ),
+        Rule(
+            "CORS111",
+            "corsgen-file-stale",
+            Severity.error,
+            "the generated file was rendered from another version of its policy (the sha256 "
+            "in its first line is not the policy's): the edge answers what the policy no "
+            "longer says",
+            "render again: corsgen render POLICY --target T --out-dir DIR (and run "
+            "corsgen check in CI)",
+        ),
+        Rule(
+            "CORS112",
+            "corsgen-http-part-missing",
+            Severity.error,
+            "the policy's location part reads variables its http part defines: without the "
+            "http part nginx refuses to start (unknown variable)",
+            "include NAME.http.conf of the same policy inside http { }",
+        ),
     )
 }
+# Rules about where generated files are included, and whether they are current: they
+# hold for generated files too (the other rules are the policy's, which lint checks).
+CORSGEN_FILE_RULES = frozenset({"CORS101", "CORS103", "CORS109", "CORS110", "CORS111", "CORS112"})
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from corsgen import term
-from corsgen.cli_args import EXIT_INVALID, EXIT_OK
+from corsgen.cli_args import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 
 
 class Server(str, Enum):
@@ -48,6 +48,15 @@ def audit(
         Format,
         typer.Option("--format", "-f", help="text for people, json, or sarif (code scanning)."),
     ] = Format.text,
+    policies: Annotated[
+        Optional[list[Path]],  # noqa: UP045 - typer inspects the annotation at run time
+        typer.Option(
+            "--policies",
+            help="Policy files or folders: report generated files rendered from an older "
+            "version of their policy. May be given twice.",
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn,
         typer.Option("--fail-on", help="Exit 1 on findings of this severity or worse."),
@@ -63,7 +72,8 @@ def audit(
     from corsgen.audit import Severity, audit_paths
     from corsgen.audit.report import as_json, as_sarif, shown_path
 
-    result = audit_paths(paths, None if server is Server.auto else server.value)
+    digests = None if policies is None else _policy_digests(policies)
+    result = audit_paths(paths, None if server is Server.auto else server.value, digests)
     for note in result.notes:
         term.note(f"corsgen: note: {note}")
     for problem in result.problems:
@@ -99,3 +109,20 @@ def audit(
         item.severity.rank >= threshold.rank for item in result.findings
     )
     raise typer.Exit(EXIT_INVALID if failing or result.problems else EXIT_OK)
+
+
+def _policy_digests(paths: list[Path]) -> dict[str, str]:
+    """Each policy's sha256 by name (what a generated file's banner records), or exit 1
+    after every problem of an invalid policy (the audit would compare against nothing)."""
+    from corsgen.batch import NoPoliciesError, collect, load_all
+
+    try:
+        loaded = load_all(collect(paths))
+    except NoPoliciesError as exc:
+        typer.echo(f"corsgen: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    for error in loaded.errors:
+        term.report(error)
+    if loaded.errors:
+        raise typer.Exit(EXIT_INVALID)
+    return {policy.name: policy.digest() for policy in loaded.policies}
