@@ -19,7 +19,7 @@ import pytest
 
 from edgeharness import availability, containers
 from edgeharness.targets import TARGETS
-from edgeharness.upstream import Upstream
+from edgeharness.upstream import Upstream, running_upstream
 from integration.edge import ApacheServer, EdgeServer, NginxServer
 
 if TYPE_CHECKING:
@@ -95,12 +95,7 @@ def docker_client() -> Iterator[docker.DockerClient]:
 @pytest.fixture(scope="session")
 def predict_stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     """The FastAPI upstream, on 127.0.0.1 and a free port, for the whole session."""
-    stub = Upstream(tmp_path_factory.mktemp("stub") / "uvicorn.log")
-    stub.start()
-    try:
-        yield stub
-    finally:
-        stub.stop()
+    yield from running_upstream(tmp_path_factory.mktemp("stub"))
 
 
 def _edge_server(

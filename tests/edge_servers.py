@@ -33,7 +33,7 @@ from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
-from edgeharness.upstream import TEST_ID_HEADER, Upstream
+from edgeharness.upstream import TEST_ID_HEADER, Upstream, running_upstream
 
 GENERATION_HEADER = "X-Corsgen-Generation"
 # base64(SHA-1("not-used")): a password file entry both nginx and Apache read.
@@ -396,12 +396,7 @@ origins: [https://app.example.com]
 @pytest.fixture(scope="session")
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     """The upstream stub (a uvicorn process), shared by every edge of the session."""
-    server = Upstream(tmp_path_factory.mktemp("upstream") / "uvicorn.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_upstream(tmp_path_factory.mktemp("upstream"))
 
 
 def running(edge: Edge, rendered: dict[str, str]) -> Iterator[Edge]:

@@ -6,6 +6,7 @@ carries ``X-Test-Id: ID`` and gets past the edge is in :meth:`Upstream.requests`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +45,13 @@ class Upstream(UvicornApp):
     def stop(self) -> None:
         super().stop()
         self._client.close()
+
+
+def running_upstream(log_dir: Path) -> Iterator[Upstream]:
+    """The upstream started, for a session fixture to yield; stopped (by pid) after."""
+    upstream = Upstream(log_dir / "uvicorn.log")
+    upstream.start()
+    try:
+        yield upstream
+    finally:
+        upstream.stop()
