@@ -597,3 +597,64 @@ def test_policies_finds_a_generated_file_rendered_from_an_older_policy(tmp_path)
     # Both parts were rendered from the old policy; each is named at its first line.
     assert f"{tmp_path}/cors/shop-api.http.conf:1: error CORS111 corsgen-file-stale" in stale.stdout
     assert f"{tmp_path}/cors/shop-api.location.conf:1: error CORS111" in stale.stdout
+
+
+# --- --suggest-policy -------------------------------------------------------------------------
+
+HAND_WRITTEN_ALLOW_LIST = nginx_site(
+    "    location / {\n"
+    "        add_header Access-Control-Allow-Origin $cors_origin always;\n"
+    "        add_header Access-Control-Allow-Credentials true always;\n"
+    '        add_header Access-Control-Allow-Methods "GET, POST, PUT" always;\n'
+    "        add_header Access-Control-Max-Age 600 always;\n"
+    "    }\n",
+    http=(
+        "map $http_origin $cors_origin {\n"
+        '    default "";\n'
+        '    "https://app.example.com" $http_origin;\n'
+        '    "~^https://[a-z0-9-]+\\.preview\\.example\\.com$" $http_origin;\n'
+        "}\n"
+    ),
+)
+
+
+def test_suggest_policy_reconstructs_a_map_allow_list_as_a_valid_policy(tmp_path):
+    path = write(tmp_path, {"shop.conf": HAND_WRITTEN_ALLOW_LIST})
+    result = runner.invoke(app, ["audit", str(path), "--suggest-policy"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"# suggested by corsgen audit from {path}:9\n"
+        "version: 1\n"
+        "name: shop\n"
+        "origins:\n"
+        "- https://app.example.com\n"
+        "origin_regex:\n"
+        "- https://[a-z0-9-]+\\.preview\\.example\\.com\n"
+        "allow_credentials: true\n"
+        "allow_methods:\n- GET\n- POST\n- PUT\n"
+        "max_age: 600\n"
+    )
+    # The suggestion is a policy corsgen takes as it is.
+    policy = write(tmp_path, {"shop.yaml": result.stdout})
+    assert load_policy(policy).origin_regex == ("https://[a-z0-9-]+\\.preview\\.example\\.com",)
+
+
+def test_suggest_policy_reads_apache_setenvif_allow_lists(tmp_path):
+    config = (
+        "<VirtualHost *:80>\n"
+        '    SetEnvIf Origin "^https://(app|www)\\.example\\.com$" CORS_OK=1\n'
+        '    Header always set Access-Control-Allow-Origin "expr=%{req:Origin}" env=CORS_OK\n'
+        "</VirtualHost>\n"
+    )
+    path = write(tmp_path, {"site.conf": config})
+    [suggestion] = audit_paths([path]).suggestions
+    assert suggestion.policy["origin_regex"] == ["https://(app|www)\\.example\\.com"]
+    # No exact origin: corsgen needs one, and says so instead of dropping the suggestion.
+    assert suggestion.problems == ["policy:3: entry 'origins': at least one origin is required"]
+
+
+def test_suggest_policy_says_when_nothing_is_recognised(tmp_path):
+    path = write(tmp_path, {"site.conf": nginx_site("    root /srv;\n")})
+    result = runner.invoke(app, ["audit", str(path), "--suggest-policy"])
+    assert result.exit_code == 1
+    assert "no hand-written allow-list recognised" in result.stderr

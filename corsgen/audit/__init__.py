@@ -14,6 +14,7 @@ from pathlib import Path
 from corsgen.audit import generated, nginx
 from corsgen.audit.config import Config
 from corsgen.audit.rules import RULES, Finding, Rule, Severity
+from corsgen.audit.suggest import Suggestion, suggestions
 
 __all__ = ["RULES", "Audit", "Finding", "Rule", "Severity", "audit_paths", "server_of"]
 
@@ -29,6 +30,7 @@ class Audit:
     findings: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
 
@@ -80,6 +82,7 @@ def audit_paths(
             else:
                 found = nginx.audit(config)
             found += config.kept(generated.findings(config, digests))
+            result.suggestions += suggestions(config)
             result.problems += [p for p in config.problems if p not in result.problems]
             result.notes += [n for n in config.notes if n not in result.notes]
             for item in found:

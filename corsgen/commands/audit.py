@@ -57,6 +57,14 @@ def audit(
             show_default=False,
         ),
     ] = None,
+    suggest_policy: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-policy",
+            help="Print, instead of the findings, the corsgen policy each hand-written "
+            "allow-list amounts to (exit 1 when none is recognised).",
+        ),
+    ] = False,
     fail_on: Annotated[
         FailOn,
         typer.Option("--fail-on", help="Exit 1 on findings of this severity or worse."),
@@ -78,6 +86,11 @@ def audit(
         term.note(f"corsgen: note: {note}")
     for problem in result.problems:
         term.problem(f"corsgen: {problem}")
+    if suggest_policy:
+        typer.echo("\n".join(suggestion.text() for suggestion in result.suggestions), nl=False)
+        if not result.suggestions:
+            typer.echo("corsgen: no hand-written allow-list recognised", err=True)
+        raise typer.Exit(EXIT_OK if result.suggestions else EXIT_INVALID)
     if output_format is Format.json:
         typer.echo(json.dumps(as_json(result.findings), indent=2))
     elif output_format is Format.sarif:
