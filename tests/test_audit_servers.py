@@ -21,6 +21,8 @@ import pytest
 
 from corsgen.audit import audit_paths
 from corsgen.evaluate import browser_max_age
+from corsgen.policy import load_policy
+from corsgen.render import render
 from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.net import answers_ok, free_port
@@ -424,3 +426,113 @@ def test_apache_a_twenty_day_max_age_is_really_sent_and_cut_by_browsers(apache_s
     sent = int(bad.get("/ready").headers["access-control-max-age"])
     assert sent == 1728000 and browser_max_age(sent)["Chromium"] == 7200
     assert int(fixed.get("/ready").headers["access-control-max-age"]) == 7200
+
+
+# --- corsgen's own snippets, misplaced ---------------------------------------------------------
+
+SHOP_POLICY = """version: 1
+name: shop-api
+origins:
+  - https://app.example.com
+allow_methods: [GET, POST, PUT]
+"""
+LOCATION_PART = "cors/shop-api.location.conf"
+SNIPPET_SITES: dict[str, str] = {
+    "upstream": "    add_header X-Upstream yes always;\n    return 200;\n",
+    "misplaced-bad": (
+        f"    include {LOCATION_PART};\n"
+        "    location / {\n        add_header X-Frame-Options DENY always;\n"
+        "        return 200;\n    }\n"
+    ),
+    "misplaced-fixed": (
+        "    location / {\n"
+        f"        include {LOCATION_PART};\n"
+        "        add_header X-Frame-Options DENY always;\n"
+        "        return 200;\n    }\n"
+    ),
+    "sibling-bad": (
+        f"    location /api/ {{\n        include {LOCATION_PART};\n"
+        "        proxy_pass http://127.0.0.1:{upstream};\n    }\n"
+        "    location /api/upload/ {\n        client_max_body_size 50m;\n"
+        "        proxy_pass http://127.0.0.1:{upstream};\n    }\n"
+    ),
+    "sibling-fixed": (
+        f"    location /api/ {{\n        include {LOCATION_PART};\n"
+        "        proxy_pass http://127.0.0.1:{upstream};\n    }\n"
+        f"    location /api/upload/ {{\n        include {LOCATION_PART};\n"
+        "        client_max_body_size 50m;\n"
+        "        proxy_pass http://127.0.0.1:{upstream};\n    }\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def snippet_sites() -> Iterator[dict[str, Site]]:
+    require_installed(NGINX)
+    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-snippets-"))
+    for folder in ("sites", "cors"):
+        (root / folder).mkdir()
+    (root / "shop-api.yaml").write_text(SHOP_POLICY, encoding="utf-8")
+    for name, text in render(load_policy(root / "shop-api.yaml"), "nginx").files.items():
+        (root / "cors" / name).write_text(text, encoding="utf-8")
+    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in SNIPPET_SITES}
+    for name, body in SNIPPET_SITES.items():
+        text = (
+            f"server {{\n    listen 127.0.0.1:{sites[name].port};\n"
+            "    location = /ready {\n        return 200;\n    }\n" + body + "}\n"
+        )
+        sites[name].path.write_text(
+            text.replace("{upstream}", str(sites["upstream"].port)), encoding="utf-8"
+        )
+    config = root / "nginx.conf"
+    config.write_text(
+        NGINX.main_config(
+            comment="corsgen audit: corsgen snippets misplaced and placed as documented",
+            pid=f"{root}/nginx.pid",
+            error_log=f"{root}/error.log",
+            user="root root",
+            temp_prefix=f"{root}/temp-",
+            worker_connections=64,
+            http="    access_log off;\n    include cors/shop-api.http.conf;\n"
+            "    include sites/*.conf;\n",
+        ),
+        encoding="utf-8",
+    )
+    checked = process.run(NGINX.test_command(str(config), prefix=str(root)))
+    assert checked.returncode == 0, checked.stderr
+    ports = [site.port for site in sites.values()]
+    try:
+        with running("nginx", NGINX.start_command(str(config), prefix=str(root)), root, ports):
+            yield sites
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def preflight(site: Site, path: str) -> httpx.Response:
+    return httpx.options(
+        f"http://127.0.0.1:{site.port}{path}",
+        headers={"Origin": APP, "Access-Control-Request-Method": "PUT"},
+    )
+
+
+def test_the_location_part_at_server_level_is_really_dropped_by_a_location(snippet_sites):
+    bad, fixed = snippet_sites["misplaced-bad"], snippet_sites["misplaced-fixed"]
+    assert rules_found(bad.path) == ["CORS109", "CORS101"]
+    assert rules_found(fixed.path) == []
+    answer = bad.get()
+    assert answer.headers["x-frame-options"] == "DENY" and ALLOW_ORIGIN not in answer.headers
+    assert page_can_read(fixed.get(), APP, credentials=False)
+
+
+def test_a_sibling_location_without_the_part_really_sends_preflights_upstream(snippet_sites):
+    bad, fixed = snippet_sites["sibling-bad"], snippet_sites["sibling-fixed"]
+    assert rules_found(bad.path) == ["CORS110"]
+    assert rules_found(fixed.path) == []
+    assert preflight(bad, "/api/").status_code == 204  # answered by the edge
+    reached = preflight(bad, "/api/upload/")
+    assert reached.headers.get("x-upstream") == "yes"  # the application got the preflight
+    assert not page_can_read(reached, APP, credentials=False)
+    answered = preflight(fixed, "/api/upload/")
+    assert answered.status_code == 204 and "x-upstream" not in answered.headers
+    assert page_can_read(answered, APP, credentials=False)
+    assert answered.headers["access-control-allow-methods"] == "GET, POST, PUT"
