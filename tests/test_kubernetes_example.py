@@ -8,6 +8,7 @@ import yaml
 from typer.testing import CliRunner
 
 from corsgen.cli import app
+from corsgen.from_ingress_nginx import translate_ingress_nginx
 from corsgen.policy import load_policy
 from corsgen.render import render
 from corsgen.targets.gateway_api import schema_problems
@@ -53,3 +54,17 @@ def test_the_page_shows_the_rendered_filter():
     blocks = re.findall(r"^```yaml\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.M | re.S)
     body = FILTER_FILE.read_text(encoding="utf-8").split("\n- type: CORS", 1)[1]
     assert "- type: CORS" + body in blocks
+
+
+def test_the_ingress_imports_as_the_policy_before_its_reviewed_widening():
+    source = EXAMPLE / "ingresses.yaml"
+    [shop] = translate_ingress_nginx(source.read_text(), source, EXAMPLE / "policies")
+    imported = shop.policy.normalised()
+    # The one documented review step: the one-label regex becomes a *. entry.
+    assert imported["origin_regex"] == [r"^https://[a-z0-9-]+\.shop\.example\.com$"]
+    widened = {
+        **imported,
+        "origins": [*imported["origins"], "https://*.shop.example.com"],
+        "origin_regex": [],
+    }
+    assert widened == load_policy(POLICY).normalised()
