@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corsgen.audit import generated, nginx
+from corsgen.audit import apache, generated, nginx
 from corsgen.audit.config import Config
 from corsgen.audit.rules import RULES, Finding, Rule, Severity
 from corsgen.audit.suggest import Suggestion, suggestions
@@ -54,12 +54,7 @@ def _main_files(path: Path) -> list[Path]:
 
 
 def read_config(main: Path, server: str | None = None) -> Config:
-    kind = server or server_of(main)
-    if kind == "apache":
-        from corsgen.audit import apache
-
-        return apache.read(main)
-    return nginx.read(main)
+    return (apache if (server or server_of(main)) == "apache" else nginx).read(main)
 
 
 def audit_paths(
@@ -75,12 +70,7 @@ def audit_paths(
                 continue
             config = read_config(main, server)
             result.files += [f for f in config.files if f not in result.files]
-            if config.kind == "apache":
-                from corsgen.audit import apache
-
-                found = apache.audit(config)
-            else:
-                found = nginx.audit(config)
+            found = (apache if config.kind == "apache" else nginx).audit(config)
             found += config.kept(generated.findings(config, digests))
             result.suggestions += suggestions(config)
             result.problems += [p for p in config.problems if p not in result.problems]

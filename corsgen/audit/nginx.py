@@ -129,7 +129,7 @@ class Scope:
     headers: tuple[Directive, ...] = ()
     headers_from: Directive | None = None  # the block that wrote them
     hidden: tuple[Directive, ...] = ()
-    merge: bool = False  # add_header_inherit merge (nginx 1.29.3): inherited ones kept
+    merge: bool = False  # add_header_inherit merge (newer nginx): inherited ones kept
     origin_checked: bool = False  # inside or after an `if` on $http_origin
 
 
