@@ -157,3 +157,44 @@ def test_two_origin_lines_are_not_allowed_by_apache_and_nginx_reads_only_the_fir
             assert allow_origin == []
         else:
             assert allow_origin == [APP]
+
+
+PRIVATE_NETWORK_POLICY = f"""\
+version: 1
+name: pna
+origins: [{APP}]
+allow_private_network: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("header", "lines", "apache", "nginx"),
+    [
+        # Two equal request-method lines: a preflight on both.
+        ("Access-Control-Request-Method", ("PUT", "PUT"), (204, None), (204, None)),
+        # An empty first line: Apache joins it to ", PUT" (a preflight); nginx 1.22 reads ""
+        # and passes the OPTIONS request on, as for any OPTIONS without the header.
+        ("Access-Control-Request-Method", ("", "PUT"), (204, None), (200, None)),
+        # "true" twice: Apache's joined "true, true" is not exactly "true" (no
+        # Access-Control-Allow-Private-Network); nginx 1.22 reads the first "true".
+        ("Access-Control-Request-Private-Network", ("true", "true"), (204, None), (204, "true")),
+    ],
+)
+def test_other_request_headers_the_snippets_read_in_two_lines(
+    edge: Edge, header: str, lines: tuple[str, str], apache: tuple, nginx: tuple
+) -> None:
+    # docs/nginx.md: nginx 1.22 reads the first line of every request header. None of these
+    # is a request a browser sends; each answer is one the spec allows for what the server
+    # read, and none lets in an origin that is not allowed.
+    if header == "Access-Control-Request-Method":
+        request = Request("OPTIONS", APP)
+    else:
+        request = Request("OPTIONS", APP, "GET")
+    exchange_all(edge, PRIVATE_NETWORK_POLICY, [Request("GET", APP)])  # loaded and answering
+    observed = send_as_written(edge, request, tuple((header, line) for line in lines))
+    expected_status, private_network = {"apache": apache, "nginx": nginx}[edge.name]
+    assert observed.status == expected_status
+    assert observed.reached_upstream is (expected_status == 200)
+    assert header_values(observed, "Access-Control-Allow-Private-Network") == (
+        [private_network] if private_network else []
+    )
