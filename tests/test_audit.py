@@ -447,6 +447,15 @@ def test_the_command_groups_findings_by_file_and_exits_1(tmp_path):
     assert "1 warning, 1 error in 1 file" in result.stderr
 
 
+def test_on_a_terminal_errors_are_red_warnings_yellow_and_files_bold(tmp_path):
+    path = write(tmp_path, {"site.conf": BAD})
+    result = runner.invoke(app, ["audit", str(path)], env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"\x1b[1m{path}\x1b[0m"
+    assert lines[1].startswith(f"  \x1b[31m{path}:3: error CORS102")
+    assert any(line.startswith(f"  \x1b[33m{path}:4: warning CORS108") for line in lines)
+
+
 def test_fail_on_error_ignores_warnings_and_never_always_passes(tmp_path):
     warning_only = write(
         tmp_path, {"w.conf": nginx_site("    add_header Access-Control-Max-Age 86400 always;\n")}
