@@ -41,80 +41,23 @@ MANY_APACHE_PATTERNS = 50
 FORBIDDEN_METHODS = ("CONNECT", "TRACE", "TRACK")
 # Methods with a standard spelling (the IANA HTTP Method Registry), all upper case: written in
 # another case they are other methods, since browsers send them as written.
-REGISTERED_METHODS = frozenset(
-    [
-        "ACL",
-        "BASELINE-CONTROL",
-        "BIND",
-        "CHECKIN",
-        "CHECKOUT",
-        "CONNECT",
-        "COPY",
-        "DELETE",
-        "GET",
-        "HEAD",
-        "LABEL",
-        "LINK",
-        "LOCK",
-        "MERGE",
-        "MKACTIVITY",
-        "MKCALENDAR",
-        "MKCOL",
-        "MKREDIRECTREF",
-        "MKWORKSPACE",
-        "MOVE",
-        "OPTIONS",
-        "ORDERPATCH",
-        "PATCH",
-        "POST",
-        "PRI",
-        "PROPFIND",
-        "PROPPATCH",
-        "PUT",
-        "QUERY",
-        "REBIND",
-        "REPORT",
-        "SEARCH",
-        "TRACE",
-        "UNBIND",
-        "UNCHECKOUT",
-        "UNLINK",
-        "UNLOCK",
-        "UPDATE",
-        "UPDATEREDIRECTREF",
-        "VERSION-CONTROL",
-    ]
-)
+REGISTERED_METHODS = frozenset((
+    "ACL", "BASELINE-CONTROL", "BIND", "CHECKIN", "CHECKOUT", "CONNECT", "COPY", "DELETE", "GET",
+    "HEAD", "LABEL", "LINK", "LOCK", "MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL",
+    "MKREDIRECTREF", "MKWORKSPACE", "MOVE", "OPTIONS", "ORDERPATCH", "PATCH", "POST", "PRI",
+    "PROPFIND", "PROPPATCH", "PUT", "QUERY", "REBIND", "REPORT", "SEARCH", "TRACE", "UNBIND",
+    "UNCHECKOUT", "UNLINK", "UNLOCK", "UPDATE", "UPDATEREDIRECTREF", "VERSION-CONTROL",
+))  # fmt: skip
 # Fetch's forbidden request-header names (https://fetch.spec.whatwg.org/#forbidden-request-header):
 # the browser sets these itself and a page's value is dropped. (X-HTTP-Method, X-HTTP-Method-
 # Override and X-Method-Override are forbidden only with a forbidden method as their value, so a
 # page can send them: they are not listed.)
-FORBIDDEN_REQUEST_HEADERS = frozenset(
-    name.lower()
-    for name in (
-        "Accept-Charset",
-        "Accept-Encoding",
-        "Access-Control-Request-Headers",
-        "Access-Control-Request-Method",
-        "Connection",
-        "Content-Length",
-        "Cookie",
-        "Cookie2",
-        "Date",
-        "DNT",
-        "Expect",
-        "Host",
-        "Keep-Alive",
-        "Origin",
-        "Referer",
-        "Set-Cookie",
-        "TE",
-        "Trailer",
-        "Transfer-Encoding",
-        "Upgrade",
-        "Via",
-    )
-)
+FORBIDDEN_REQUEST_HEADERS = frozenset(name.lower() for name in (
+    "Accept-Charset", "Accept-Encoding", "Access-Control-Request-Headers",
+    "Access-Control-Request-Method", "Connection", "Content-Length", "Cookie", "Cookie2", "Date",
+    "DNT", "Expect", "Host", "Keep-Alive", "Origin", "Referer", "Set-Cookie", "TE", "Trailer",
+    "Transfer-Encoding", "Upgrade", "Via",
+))  # fmt: skip
 FORBIDDEN_REQUEST_HEADER_PREFIXES = ("proxy-", "sec-")
 # Fetch's forbidden response-header names (#forbidden-response-header-name): never exposed.
 FORBIDDEN_RESPONSE_HEADERS = frozenset(("set-cookie", "set-cookie2"))
