@@ -49,11 +49,13 @@ DEFAULT_HEADERS = (
 )
 DEFAULT_CREDENTIALS = True
 DEFAULT_MAX_AGE = 1728000  # 20 days
-# What ingress-nginx accepts; a value it refuses falls back to the default.
+# What ingress-nginx accepts; a value it refuses falls back to the default. Its own
+# regexes, ^([A-Za-z]+,?\s?)+$ and the like, are rewritten so that a run of letters can be
+# split one way only: Python's backtracking would take exponential time on a long value.
 ORIGIN_ENTRY = re.compile(r"^([a-z]+://(\*\.)?[A-Za-z0-9\-.]*(:\d+)?|\*|null)?$")
-METHODS_VALUE = re.compile(r"^([A-Za-z]+,?\s?)+$")
-HEADERS_VALUE = re.compile(r"^([A-Za-z0-9\-_]+,?\s?)+$")
-EXPOSE_VALUE = re.compile(r"^(([A-Za-z0-9\-_]+|\*),?\s?)+$")
+METHODS_VALUE = re.compile(r"^[A-Za-z]+(?:(?:,\s?|\s)[A-Za-z]+)*,?\s?$")
+HEADERS_VALUE = re.compile(r"^[A-Za-z0-9\-_]+(?:(?:,\s?|\s)[A-Za-z0-9\-_]+)*,?\s?$")
+EXPOSE_VALUE = re.compile(r"^[A-Za-z0-9\-_*]+(?:(?:,\s?|\s)[A-Za-z0-9\-_*]+)*,?\s?$")
 # Go's strconv.ParseBool, which ingress-nginx reads booleans with.
 _TRUE = {"1", "t", "T", "true", "TRUE", "True"}
 _FALSE = {"0", "f", "F", "false", "FALSE", "False"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from corsgen.cli import app
 from corsgen.evaluate import Request, evaluate
-from corsgen.from_ingress_nginx import IngressError, translate_ingress_nginx
+from corsgen.from_ingress_nginx import METHODS_VALUE, IngressError, translate_ingress_nginx
 from corsgen.policy import ALL_METHODS, load_policy
 from tests.conftest import REPO
 
@@ -158,3 +159,22 @@ def test_star_methods_are_not_what_ingress_nginx_defaults_to():
     # ingress-nginx's default method list is not corsgen's "*": HEAD is missing from it.
     catalog = translate(SHOP)[1].policy
     assert set(catalog.allow_methods) != set(ALL_METHODS)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("GET, POST", True),
+        ("GET,POST", True),
+        ("GET POST", True),
+        ("GET, POST, ", True),
+        ("GET,, POST", False),
+        ("GET;POST", False),
+        ("A" * 5000 + ";", False),
+    ],
+)
+def test_ingress_nginx_method_values_are_checked_in_linear_time(value: str, valid: bool):
+    # ingress-nginx's ^([A-Za-z]+,?\s?)+$, without the exponential backtracking.
+    started = time.monotonic()
+    assert bool(METHODS_VALUE.match(value)) is valid
+    assert time.monotonic() - started < 0.5
