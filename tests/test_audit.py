@@ -667,3 +667,27 @@ def test_suggest_policy_says_when_nothing_is_recognised(tmp_path):
     result = runner.invoke(app, ["audit", str(path), "--suggest-policy"])
     assert result.exit_code == 1
     assert "no hand-written allow-list recognised" in result.stderr
+
+
+@pytest.mark.parametrize("target", ["nginx", "apache"])
+def test_the_integration_harness_configs_have_no_finding(tmp_path, target):
+    # The main config integration/edge.py writes for its containers, with every
+    # integration policy loaded, its container paths pointed back at this folder.
+    from integration.edge import MOUNT, ApacheServer, NginxServer, Site
+
+    server_class = NginxServer if target == "nginx" else ApacheServer
+    server = server_class(None, "unused", tmp_path, stub_port=9000)  # type: ignore[arg-type]
+    server.control_port = 8999
+    policies = sorted((REPO / "integration" / "policies").glob("*.yaml"))
+    sites = []
+    for index, policy in enumerate([*policies, REPO / "examples" / "predict-api.yaml"]):
+        site_dir = tmp_path / "sites" / f"{policy.stem}-g1"
+        rendered(site_dir, target, policy)
+        name = load_policy(policy).name
+        sites.append(Site(name, target, 9100 + index, 1, site_dir))
+    main = tmp_path / server.main_config_name
+    main.write_text(server.render_main_config(1, sites).replace(MOUNT, str(tmp_path)))
+    result = audit_paths([main])
+    assert result.problems == [] and result.notes == []
+    assert len(result.files) > len(sites)  # every snippet was read
+    assert result.findings == [], [f.format() for f in result.findings]
