@@ -288,6 +288,7 @@ def test_render_states_the_semantic_differences_on_stderr(tmp_path: Path):
     policy_path.write_text("version: 1\norigins: ['https://app.example.com']\nallow_headers: '*'\n")
     result = CliRunner().invoke(app, ["render", str(policy_path), "--target", "gateway-api"])
     assert result.exit_code == 0, result.output
+    assert "maxAge 600 is always written" in result.stderr
     assert "200/204 and no CORS headers or with 403" in result.stderr
     assert "Access-Control-Allow-Headers: *" in result.stderr
     assert result.stdout.splitlines()[0].startswith("# ===== public.cors-filter.yaml: paste under")

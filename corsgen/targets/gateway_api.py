@@ -230,7 +230,10 @@ def gateway_api_context(policy: Policy) -> GatewayApiContext:
 
 def gateway_api_notes(policy: Policy, context: GatewayApiContext) -> list[str]:
     """Where a Gateway API implementation may answer differently from spec section 2."""
-    notes = []
+    notes = [
+        f"gateway-api ({policy.name}): maxAge {policy.max_age} is always written: without it "
+        f"the filter answers Access-Control-Max-Age: {SCHEMA_DEFAULT_MAX_AGE}"
+    ]
     if not policy.allows_any_origin:
         notes.append(
             f"gateway-api ({policy.name}): a preflight from an origin that is not allowed is "
