@@ -62,7 +62,7 @@ def test_a_location_with_its_own_add_header_drops_the_servers(tmp_path):
     assert "Strict-Transport-Security, Access-Control-Allow-Origin" in finding.detail
     # The server that lost them, and each header lost, by line.
     assert [(place.label, place.line) for place in finding.related] == [
-        ("lost from server", 1),
+        ("lost from server :8080", 1),
         ("dropped: Strict-Transport-Security", 3),
         ("dropped: Access-Control-Allow-Origin", 4),
     ]

@@ -153,8 +153,15 @@ def _tests_origin(directive: Directive) -> bool:
 
 
 def _label(block: Directive | None) -> str:
+    """How a finding names a block: ``location /api/``, ``server example.com`` (a server
+    by its first name, else its first listen)."""
     if block is None:
         return "the top level"
+    if block.name == "server":
+        for name in ("server_name", "listen"):
+            values = next((d.args for d in block.children(name) if d.args), None)
+            if values:
+                return f"server {values[0]}" if name == "server_name" else f"server :{values[0]}"
     return " ".join([block.name, *block.args]).strip()
 
 
