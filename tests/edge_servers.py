@@ -1,12 +1,14 @@
-"""Real nginx and Apache edges on 127.0.0.1 for the differential and hostile-input tests.
+"""Real nginx, Apache and HAProxy edges on 127.0.0.1 for the differential and
+hostile-input tests.
 
 Each edge runs natively (no Docker) from a private directory, in front of the harness's
 upstream stub (edgeharness.upstream), which records which requests reached it. A server
 starts once per test session and *reloads* between policies (``nginx -s reload`` /
-``apache2 -k graceful``). Each generation of the configuration listens on a port of its own
-and marks its answers with ``X-Corsgen-Generation`` (polled after a reload), so an answer
-from a worker that is still retiring is never mistaken for one of the new configuration.
-Servers are started and stopped by pid, never by name.
+``apache2 -k graceful``; HAProxy, run without a master process, is restarted). Each
+generation of the configuration listens on a port of its own and marks its answers with
+``X-Corsgen-Generation`` (polled after a reload), so an answer from a worker that is still
+retiring is never mistaken for one of the new configuration. Servers are started and
+stopped by pid, never by name.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from corsgen.policy import policy_from_document
 from corsgen.render import render
 from edgeharness import process
 from edgeharness.availability import require_installed
+from edgeharness.haproxy import HAPROXY, frontend_config
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
 from edgeharness.upstream import TEST_ID_HEADER, Upstream, running_upstream
@@ -381,7 +384,48 @@ Listen 127.0.0.1:{self.port}
         )
 
 
-EDGES: dict[str, type[Edge]] = {"nginx": NginxEdge, "apache": ApacheEdge}
+class HaproxyEdge(Edge):
+    """HAProxy as docs/haproxy.md says: the fragment pasted into the frontend, the map
+    files in ``CORSGEN_MAP_DIR`` (:func:`edgeharness.haproxy.frontend_config`)."""
+
+    name = "haproxy"
+    server = HAPROXY
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        # The map files keep their names: the fragment finds them by name in the map dir.
+        return dict(rendered)
+
+    def write_main_config(self) -> Path:
+        fragments = [
+            path.read_text(encoding="utf-8")
+            for path in sorted(self.policy_dir.iterdir())
+            if path.name.endswith(".cfg")
+        ]
+        # /ready answers before the fragment: it only tells which generation is running.
+        ready = (
+            f"http-request return status 200 hdr {GENERATION_HEADER} {self.generation}"
+            " if { path /ready }\n"
+        )
+        text = frontend_config(
+            [ready, *fragments],
+            map_dir=self.policy_dir,
+            port=self.port,
+            upstream_port=self.upstream.port,
+            auth_path="/auth/",
+            static_path="/static/",
+        )
+        config = self.root / "haproxy.cfg"
+        config.write_text(text, encoding="utf-8")
+        return config
+
+    def load(self, rendered: dict[str, str]) -> None:
+        # No master process to reload: a new HAProxy on the new generation's port.
+        if self.process is not None:
+            self.process.stop()
+        self.start(rendered)
+
+
+EDGES: dict[str, type[Edge]] = {"nginx": NginxEdge, "apache": ApacheEdge, "haproxy": HaproxyEdge}
 
 
 # --- session fixtures (imported by tests/conftest.py) -------------------------------------------
@@ -426,3 +470,10 @@ def apache_edge(upstream: Upstream) -> Iterator[Edge]:
     """A real Apache on 127.0.0.1, started once per session; tests reload it with `load`."""
     require_installed(APACHE)
     yield from running(ApacheEdge(upstream), starter_files("apache"))
+
+
+@pytest.fixture(scope="session")
+def haproxy_edge(upstream: Upstream) -> Iterator[Edge]:
+    """A real HAProxy on 127.0.0.1; each policy restarts it on a port of its own."""
+    require_installed(HAPROXY)
+    yield from running(HaproxyEdge(upstream), starter_files("haproxy"))

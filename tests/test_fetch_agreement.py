@@ -95,20 +95,20 @@ allow_headers: "*"
 
 
 @pytest.mark.parametrize(
-    ("lines", "apache", "nginx"),
+    ("lines", "apache", "nginx", "haproxy"),
     [
         # A proxy split one line in two: HTTP's combination is "x-a, x-b".
-        (("x-a", "x-b"), ["x-a, x-b"], ["x-a"]),
+        (("x-a", "x-b"), ["x-a, x-b"], ["x-a"], ["x-a, x-b"]),
         # An empty first line: the combination still names x-b.
-        (("", "x-b"), [", x-b"], []),
-        (("x-a", ""), ["x-a,"], ["x-a"]),  # (the trailing space is not part of a value)
+        (("", "x-b"), [", x-b"], [], [", x-b"]),
+        (("x-a", ""), ["x-a,"], ["x-a"], ["x-a,"]),  # (the trailing space is not a value's)
     ],
 )
 def test_split_access_control_request_headers_lines_are_reflected_as_each_server_reads_them(
-    edge: Edge, lines: tuple[str, ...], apache: list[str], nginx: list[str]
+    edge: Edge, lines: tuple[str, ...], apache: list[str], nginx: list[str], haproxy: list[str]
 ) -> None:
-    # Apache joins repeated lines as HTTP says. nginx 1.22 (Debian bookworm) puts the first
-    # line alone in $http_access_control_request_headers and has no directive that reads
+    # Apache and HAProxy join repeated lines as HTTP says. nginx 1.22 (Debian bookworm) puts
+    # the first line alone in $http_access_control_request_headers and has no directive that reads
     # the others (nginx 1.23 joins them): a documented limit (docs/nginx.md), which fails
     # closed (the browser refuses the headers left out) and which the evaluator predicts.
     request = Request(
@@ -116,7 +116,7 @@ def test_split_access_control_request_headers_lines_are_reflected_as_each_server
     )
     (preflight,) = exchange_all(edge, REFLECT_POLICY, [request])
     assert preflight.status == 204
-    expected = {"apache": apache, "nginx": nginx}[edge.name]
+    expected = {"apache": apache, "nginx": nginx, "haproxy": haproxy}[edge.name]
     assert header_values(preflight, "Access-Control-Allow-Headers") == expected
 
 
@@ -168,20 +168,27 @@ allow_private_network: true
 
 
 @pytest.mark.parametrize(
-    ("header", "lines", "apache", "nginx"),
+    ("header", "lines", "apache", "nginx", "haproxy"),
     [
-        # Two equal request-method lines: a preflight on both.
-        ("Access-Control-Request-Method", ("PUT", "PUT"), (204, None), (204, None)),
+        # Two equal request-method lines: a preflight on all three.
+        ("Access-Control-Request-Method", ("PUT", "PUT"), (204, None), (204, None), (204, None)),
         # An empty first line: Apache joins it to ", PUT" (a preflight); nginx 1.22 reads ""
-        # and passes the OPTIONS request on, as for any OPTIONS without the header.
-        ("Access-Control-Request-Method", ("", "PUT"), (204, None), (200, None)),
+        # and passes the OPTIONS request on, as for any OPTIONS without the header; so does
+        # HAProxy, whose fragment asks for the first line (req.fhdr(name,1)).
+        ("Access-Control-Request-Method", ("", "PUT"), (204, None), (200, None), (200, None)),
         # "true" twice: Apache's joined "true, true" is not exactly "true" (no
-        # Access-Control-Allow-Private-Network); nginx 1.22 reads the first "true".
-        ("Access-Control-Request-Private-Network", ("true", "true"), (204, None), (204, "true")),
+        # Access-Control-Allow-Private-Network); nginx 1.22 and HAProxy read the first "true".
+        (
+            "Access-Control-Request-Private-Network",
+            ("true", "true"),
+            (204, None),
+            (204, "true"),
+            (204, "true"),
+        ),
     ],
 )
 def test_other_request_headers_the_snippets_read_in_two_lines(
-    edge: Edge, header: str, lines: tuple[str, str], apache: tuple, nginx: tuple
+    edge: Edge, header: str, lines: tuple[str, str], apache: tuple, nginx: tuple, haproxy: tuple
 ) -> None:
     # docs/nginx.md: nginx 1.22 reads the first line of every request header. None of these
     # is a request a browser sends; each answer is one the spec allows for what the server
@@ -192,7 +199,9 @@ def test_other_request_headers_the_snippets_read_in_two_lines(
         request = Request("OPTIONS", APP, "GET")
     exchange_all(edge, PRIVATE_NETWORK_POLICY, [Request("GET", APP)])  # loaded and answering
     observed = send_as_written(edge, request, tuple((header, line) for line in lines))
-    expected_status, private_network = {"apache": apache, "nginx": nginx}[edge.name]
+    expected_status, private_network = {"apache": apache, "nginx": nginx, "haproxy": haproxy}[
+        edge.name
+    ]
     assert observed.status == expected_status
     assert observed.reached_upstream is (expected_status == 200)
     assert header_values(observed, "Access-Control-Allow-Private-Network") == (
