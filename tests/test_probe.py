@@ -21,7 +21,7 @@ from corsgen.probe import is_loopback_url
 from corsgen.render import render
 from corsgen.samples import entry_lookalikes, lookalikes
 from tests.conftest import parse
-from tests.edge_servers import Edge
+from tests.edge_servers import EDGES, Edge
 
 pytestmark = pytest.mark.slow
 
@@ -130,7 +130,7 @@ def test_refuses_a_url_that_is_not_http(policy_file: Path) -> None:
 # Test probing real servers
 
 
-@pytest.mark.parametrize("edge_name", ["nginx", "apache"])
+@pytest.mark.parametrize("edge_name", sorted(EDGES))
 def test_a_server_running_the_rendered_policy_passes_the_probe(
     request: pytest.FixtureRequest, policy_file: Path, edge_name: str
 ) -> None:
