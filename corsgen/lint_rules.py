@@ -409,7 +409,10 @@ def _lookalike_match(
         candidate = f"{origin.scheme}://{host}" + (
             f":{origin.port}" if origin.port is not None else ""
         )
-        if pattern.fullmatch(candidate):
+        # 'evil' glued to a label the regex leaves open ('[a-z0-9-]+\.shop\.example\.com')
+        # is still a host of the same site: only another registrable domain is a lookalike.
+        other_site = registrable_domain(host) or host
+        if other_site != site and pattern.fullmatch(candidate):
             return candidate
     return None
 

@@ -189,6 +189,18 @@ def test_warns_about_a_regex_whose_other_branch_merely_ends_with_the_name() -> N
     ]
 
 
+def test_a_subdomain_label_the_regex_leaves_open_is_no_lookalike() -> None:
+    # 'evila.shop.example.com' is a host of example.com itself, the site the regex names;
+    # only a host under another registrable domain is a lookalike.
+    policy = r"""
+        version: 1
+        name: t
+        origins: [https://shop.example.com]
+        origin_regex: ['^https://[a-z0-9-]+\.shop\.example\.com$']
+        """
+    assert findings(policy) == []
+
+
 @pytest.mark.parametrize(
     ("regex", "detail"),
     [
