@@ -10,7 +10,7 @@ imported inside the commands, so that ``corsgen --version`` does not load pydant
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -19,6 +19,15 @@ from corsgen.cli_args import EXIT_INVALID, EXIT_USAGE
 
 if TYPE_CHECKING:
     from corsgen.sourced import Sourced
+
+
+def file_option(flag: str, help: str, **more: Any) -> Any:
+    """A ``--flag FILE`` option that click checks before the command runs.
+
+    A missing file, a folder or an unreadable file is refused with click's usage error
+    (exit 2) naming the option, the same way for every command that reads one file.
+    """
+    return typer.Option(flag, help=help, exists=True, dir_okay=False, readable=True, **more)
 
 
 def read_sourced(path: Path) -> Sourced:

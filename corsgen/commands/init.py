@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn, Optional
 import typer
 
 from corsgen.cli_args import EXIT_INVALID, EXIT_OUTPUT, EXIT_USAGE
+from corsgen.commands import file_option
 
 DEFAULT_PATH = Path("cors-policy.yaml")
 # Where --from-ingress-nginx writes when no PATH is given: one file per policy.
@@ -27,22 +28,16 @@ def init_command(
     ] = DEFAULT_PATH,
     from_fastapi: Annotated[
         Optional[Path],  # noqa: UP045 - typer inspects the annotation at run time
-        typer.Option(
+        file_option(
             "--from-fastapi",
-            exists=True,
-            dir_okay=False,
-            readable=True,
             help="Translate the app.add_middleware(CORSMiddleware, ...) of this Python "
             "file (read, never run) instead of writing the starter policy.",
         ),
     ] = None,
     from_ingress_nginx: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option(
+        file_option(
             "--from-ingress-nginx",
-            exists=True,
-            dir_okay=False,
-            readable=True,
             help="Translate the nginx.ingress.kubernetes.io/cors-* annotations of the "
             "Ingress manifests in this file, defaults made explicit; PATH is then a folder "
             "(default: cors-policies), one policy per distinct set, named after its Ingress.",
@@ -50,11 +45,8 @@ def init_command(
     ] = None,
     from_httproute: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option(
+        file_option(
             "--from-httproute",
-            exists=True,
-            dir_okay=False,
-            readable=True,
             help="Translate the CORS filter of the Gateway API HTTPRoute manifests in this "
             "file (or a filter rendered by corsgen).",
         ),

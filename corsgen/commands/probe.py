@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from corsgen.cli_args import EXIT_INVALID, EXIT_USAGE
-from corsgen.commands import load_sourced_or_exit
+from corsgen.commands import file_option, load_sourced_or_exit
 
 if TYPE_CHECKING:
     from corsgen.evaluate import Request
@@ -24,13 +24,8 @@ def probe(
     url: Annotated[str, typer.Argument(help="The URL to probe (the API behind the edge).")],
     policy_file: Annotated[
         Path,
-        typer.Option(
-            "--policy",
-            help="The policy file the server is meant to implement.",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            show_default=False,
+        file_option(
+            "--policy", "The policy file the server is meant to implement.", show_default=False
         ),
     ],
     timeout: Annotated[
