@@ -1,4 +1,5 @@
-"""HAProxy to the harness: its binary, its commands, and a config with a corsgen fragment.
+"""HAProxy to the harness: a config with a corsgen fragment (its :data:`HAPROXY` entry is in
+:mod:`edgeharness.targets`).
 
 HAProxy has no include: the fragment a policy renders (``NAME.haproxy.cfg``) is pasted
 into a frontend, and its map files are found through ``CORSGEN_MAP_DIR``, as
@@ -8,36 +9,14 @@ loads the files the way an operator would.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from edgeharness.targets import Target
+from edgeharness.targets import HAPROXY
+
+__all__ = ["HAPROXY", "MAP_DIR_VARIABLE", "frontend_config", "pasted"]
 
 MAP_DIR_VARIABLE = "CORSGEN_MAP_DIR"
-INSTALL_HINT = "apt-get install haproxy"
-
-
-class HaproxyTarget(Target):
-    def missing_message(self) -> str:
-        return f"{self.program} is not installed ({INSTALL_HINT})"
-
-    def version(self) -> str:
-        result = subprocess.run([self.binary, "-v"], capture_output=True, text=True, timeout=30)
-        first = result.stdout.splitlines()[0] if result.stdout else "unknown"
-        return first.removeprefix("HAProxy version ").split(" ")[0]
-
-
-HAPROXY = HaproxyTarget(
-    "haproxy",
-    "haproxy",
-    "CORSGEN_HAPROXY_IMAGE",
-    "corsgen-test-haproxy:bookworm",
-    test_args=("-c",),
-    # -db: stay in the foreground (the harness stops it by pid); -Ws would add a master
-    # process, which the tests do not need. No reload_args: restart with the new config.
-    start_args=("-db",),
-)
 
 
 def pasted(fragment: str, indent: str = "    ") -> str:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-INSTALL_HINT = "apt-get install nginx-light apache2"
+INSTALL_HINT = "apt-get install nginx-light apache2 haproxy"
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Target:
 
     @property
     def binary(self) -> str:
-        """The binary on this host (Debian installs both servers in /usr/sbin)."""
+        """The binary on this host (Debian installs every server in /usr/sbin)."""
         return shutil.which(self.program) or f"/usr/sbin/{self.program}"
 
     def installed(self) -> bool:
@@ -211,7 +211,26 @@ APACHE = ApacheTarget(
     reload_args=("-k",),
     reload_signal="graceful",
 )
-TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE)}
+
+
+class HaproxyTarget(Target):
+    def version(self) -> str:
+        result = subprocess.run([self.binary, "-v"], capture_output=True, text=True, timeout=30)
+        first = result.stdout.splitlines()[0] if result.stdout else "unknown"
+        return first.removeprefix("HAProxy version ").split(" ")[0]
+
+
+HAPROXY = HaproxyTarget(
+    "haproxy",
+    "haproxy",
+    "CORSGEN_HAPROXY_IMAGE",
+    "corsgen-test-haproxy:bookworm",
+    test_args=("-c",),
+    # -db: stay in the foreground (the harness stops it by pid). No reload_args: without
+    # a master process (-W, which the container adds) a reload is a restart.
+    start_args=("-db",),
+)
+TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY)}
 
 
 # --- settings the rendered files ask the operator for ------------------------------------------

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the container images of the integration tests: nginx and Apache, and a
+# Build the container images of the integration tests: nginx, Apache and HAProxy, and a
 # newcomer's plain Debian for the README's first command.
 #
 #   bash integration/build-images.sh [--rebuild]
@@ -8,12 +8,13 @@
 #   CORSGEN_BASE_IMAGE          debian:bookworm-slim
 #   CORSGEN_NGINX_IMAGE         corsgen-test-nginx:bookworm
 #   CORSGEN_APACHE_IMAGE        corsgen-test-apache:bookworm
+#   CORSGEN_HAPROXY_IMAGE       corsgen-test-haproxy:bookworm
 #   CORSGEN_MINBASE_IMAGE       corsgen-test-minbase:bookworm
 #   CORSGEN_NEWCOMER_IMAGE      corsgen-test-newcomer:bookworm
 #
 # Where no image registry is reachable, the base image is made locally with
-# debootstrap from the Debian mirror apt already uses, with nginx-light and
-# apache2 included, so the Dockerfiles' apt-get step is skipped.
+# debootstrap from the Debian mirror apt already uses, with nginx-light,
+# apache2 and haproxy included, so the Dockerfiles' apt-get step is skipped.
 # The newcomer's image is always made with debootstrap (minbase, plus Debian's
 # python3 and sudo only), so it is the same clean system with or without a registry.
 # Idempotent: images that exist are kept unless --rebuild is given.
@@ -23,6 +24,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BASE_IMAGE="${CORSGEN_BASE_IMAGE:-debian:bookworm-slim}"
 NGINX_IMAGE="${CORSGEN_NGINX_IMAGE:-corsgen-test-nginx:bookworm}"
 APACHE_IMAGE="${CORSGEN_APACHE_IMAGE:-corsgen-test-apache:bookworm}"
+HAPROXY_IMAGE="${CORSGEN_HAPROXY_IMAGE:-corsgen-test-haproxy:bookworm}"
 MINBASE_IMAGE="${CORSGEN_MINBASE_IMAGE:-corsgen-test-minbase:bookworm}"
 NEWCOMER_IMAGE="${CORSGEN_NEWCOMER_IMAGE:-corsgen-test-newcomer:bookworm}"
 SUITE=bookworm
@@ -31,7 +33,7 @@ REBUILD=0
 for arg in "$@"; do
     case "$arg" in
         --rebuild) REBUILD=1 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg (only --rebuild)" >&2; exit 2 ;;
     esac
 done
@@ -102,7 +104,7 @@ if [[ $REBUILD == 1 ]] || ! have_image "$BASE_IMAGE"; then
     if [[ $REBUILD == 0 ]] && timeout 60 docker pull "$BASE_IMAGE" >/dev/null 2>&1; then
         echo "pulled $BASE_IMAGE"
     else
-        make_image "$BASE_IMAGE" nginx-light,apache2
+        make_image "$BASE_IMAGE" nginx-light,apache2,haproxy
     fi
 else
     echo "base image $BASE_IMAGE exists"
@@ -124,6 +126,7 @@ build() {
 
 build "$NGINX_IMAGE" "$HERE/images/nginx"
 build "$APACHE_IMAGE" "$HERE/images/apache"
+build "$HAPROXY_IMAGE" "$HERE/images/haproxy"
 
 # The newcomer's machine (integration/test_readme_first_command.py): Debian's python3
 # and sudo, nothing else; no registry image is "nothing else", so always debootstrap.
@@ -133,4 +136,4 @@ else
     echo "base image $MINBASE_IMAGE exists"
 fi
 build "$NEWCOMER_IMAGE" "$HERE/images/newcomer" "$MINBASE_IMAGE"
-echo "images ready: $NGINX_IMAGE $APACHE_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"
+echo "images ready: $NGINX_IMAGE $APACHE_IMAGE $HAPROXY_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"

@@ -1,6 +1,6 @@
 """Fixtures for corsgen's integration tests: the predict stub and the edge servers.
 
-Session-scoped: one stub process, one nginx container, one Apache container
+Session-scoped: one stub process, one nginx, one Apache and one HAProxy container
 for the whole run; tests load policies into them with ``server.load(path)``.
 
 Without a Docker engine (or without the images) the tests that need one are
@@ -20,7 +20,7 @@ import pytest
 from edgeharness import availability, containers
 from edgeharness.targets import TARGETS
 from edgeharness.upstream import Upstream, running_upstream
-from integration.edge import ApacheServer, EdgeServer, NginxServer
+from integration.edge import ApacheServer, EdgeServer, HaproxyServer, NginxServer
 
 if TYPE_CHECKING:
     import docker
@@ -30,11 +30,17 @@ ENABLE_HINT = "bash integration/start-dockerd.sh && bash integration/build-image
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "integration: needs Docker, nginx/Apache containers (integration/)"
+        "markers", "integration: needs Docker, nginx/Apache/HAProxy containers (integration/)"
     )
 
 
-DOCKER_FIXTURES = {"docker_client", "nginx_server", "apache_server", "edge_server"}
+DOCKER_FIXTURES = {
+    "docker_client",
+    "nginx_server",
+    "apache_server",
+    "haproxy_server",
+    "edge_server",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -135,9 +141,19 @@ def apache_server(
     yield from _edge_server(ApacheServer, docker_client, predict_stub, tmp_path_factory)
 
 
-@pytest.fixture(scope="session", params=["nginx", "apache"])
+@pytest.fixture(scope="session")
+def haproxy_server(
+    docker_client: docker.DockerClient,
+    predict_stub: Upstream,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[EdgeServer]:
+    """HAProxy in a container, no policy loaded; ``haproxy_server.load(policy) -> Site``."""
+    yield from _edge_server(HaproxyServer, docker_client, predict_stub, tmp_path_factory)
+
+
+@pytest.fixture(scope="session", params=list(TARGETS))
 def edge_server(request: pytest.FixtureRequest) -> EdgeServer:
-    """Each server in turn: a test using it runs once for nginx and once for Apache."""
+    """Each server in turn: a test using it runs once for nginx, Apache and HAProxy."""
     server: EdgeServer = request.getfixturevalue(f"{request.param}_server")
     return server
 

@@ -1,14 +1,15 @@
-"""nginx and Apache in containers, serving corsgen's snippets in front of the stub.
+"""nginx, Apache and HAProxy in containers, serving corsgen's snippets in front of the stub.
 
 One container per server kind for the whole test session.  The container runs
 with the host's network (``network_mode="host"``) and listens on 127.0.0.1
 only.  A host directory is bind-mounted at ``/corsgen`` and holds:
 
-    nginx.conf | httpd.conf   the main config, written by this module
+    nginx.conf | httpd.conf | haproxy.cfg   the main config, written by this module
     htpasswd                  user alice, password secret
     static/hello.txt          locally served content (spec: snippets must work there too)
     generation/N.txt          Apache's generation marker (see below)
     sites/NAME-gN/            the snippets of policy NAME, loaded in generation N
+    maps/gN/                  HAProxy: every loaded policy's map files (CORSGEN_MAP_DIR)
     logs/                     error and access logs
 
 Every loaded policy gets its own nginx ``server`` / Apache ``<VirtualHost>`` on
@@ -18,7 +19,9 @@ known to have taken effect when ``/__generation`` answers the new number.
 
 Snippets are included exactly as the spec (section 3) documents:
 nginx ``NAME.http.conf`` inside ``http {}`` and ``NAME.location.conf`` inside
-each ``location``; Apache ``NAME.conf`` inside the ``<VirtualHost>``.
+each ``location``; Apache ``NAME.conf`` inside the ``<VirtualHost>``; HAProxy
+``NAME.haproxy.cfg`` pasted into the frontend, its map files in ``CORSGEN_MAP_DIR``
+(docs/haproxy.md).
 
 Server-wide settings a policy needs (spec, "Server settings"): corsgen never
 sets them itself; when a policy needs larger nginx map hash tables, the top of
@@ -43,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from edgeharness.containers import container_output, remove_container, run_server_container
+from edgeharness.haproxy import HAPROXY, MAP_DIR_VARIABLE, pasted
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
 from integration import http_client
@@ -70,6 +74,11 @@ STABLE_ANSWERS = 3
 RENDER_TIMEOUT = 60.0
 
 
+# The file of a rendered policy that goes where requests are handled (location,
+# VirtualHost, frontend): its name is the policy's name and this suffix.
+SNIPPET_SUFFIX = {"nginx": ".location.conf", "apache": ".conf", "haproxy": ".haproxy.cfg"}
+
+
 class EdgeServerError(RuntimeError):
     """A server did not start, a config test failed, or a reload never took effect."""
 
@@ -83,7 +92,7 @@ class Site:
     """One policy served by one server on its own port."""
 
     name: str
-    target: str  # "nginx" or "apache"
+    target: str  # "nginx", "apache" or "haproxy"
     port: int
     generation: int
     site_dir: Path  # host directory holding the snippet files
@@ -130,9 +139,7 @@ class Site:
     def snippet(self, file_name: str | None = None) -> str:
         """The text of a rendered snippet (the main one when no name is given)."""
         if file_name is None:
-            file_name = (
-                f"{self.name}.location.conf" if self.target == "nginx" else f"{self.name}.conf"
-            )
+            file_name = self.name + SNIPPET_SUFFIX[self.target]
         return (self.site_dir / file_name).read_text()
 
 
@@ -222,7 +229,7 @@ class EdgeServer:
     # -- life cycle ------------------------------------------------------------
     def start(self) -> None:
         """Prepare the work dir and start the container with no policy loaded."""
-        for sub in ("sites", "logs", "static", "generation"):
+        for sub in ("sites", "logs", "static", "generation", "maps"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
         (self.workdir / "htpasswd").write_text(make_htpasswd_line(HTPASSWD_USER, HTPASSWD_PASSWORD))
         (self.workdir / "static" / "hello.txt").write_text(STATIC_BODY)
@@ -321,7 +328,7 @@ class EdgeServer:
 
     def _site_name(self, site_dir: Path) -> str:
         names = sorted(p.name for p in site_dir.iterdir())
-        suffix = ".location.conf" if self.target == "nginx" else ".conf"
+        suffix = SNIPPET_SUFFIX[self.target]
         stems = [n[: -len(suffix)] for n in names if n.endswith(suffix)]
         if self.target == "apache":
             stems = [s for s in stems if not s.endswith((".http", ".location"))]
@@ -414,6 +421,12 @@ class EdgeServer:
                 f"--- {self.main_config_name} ---\n{self.main_config.read_text()}"
             )
         return output
+
+    def access_log(self) -> str:
+        """Every request line the server logged, each quoted (nginx and Apache write
+        ``logs/access.log`` in the mounted directory)."""
+        path = self.workdir / "logs" / "access.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def logs(self, tail: int = 60) -> str:
         """Container output and the tail of the server's error log, for failure messages."""
@@ -693,4 +706,90 @@ DocumentRoot "{MOUNT}/static"
         Require valid-user
     </Location>
 </VirtualHost>
+"""
+
+
+class HaproxyServer(EdgeServer):
+    """HAProxy in master-worker mode: SIGUSR2 makes the master re-read the config and
+    start a new worker, which is how operators reload it too. One frontend per site."""
+
+    server = HAPROXY
+    main_config_name = "haproxy.cfg"
+
+    def server_command(self) -> list[str]:
+        # -W: a master process that stays PID 1 across reloads (the harness's own
+        # edges run without one and restart instead; a container would exit).
+        return [*super().server_command(), "-W"]
+
+    def reload_command(self) -> list[str]:
+        return ["sh", "-c", "kill -USR2 1"]
+
+    def access_log(self) -> str:
+        if self.container is None:
+            return ""
+        return self.container.logs(stdout=True, stderr=False).decode(errors="replace")
+
+    def _map_dir(self, generation: int) -> Path:
+        return self.workdir / "maps" / f"g{generation}"
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        # HAProxy has no include and one CORSGEN_MAP_DIR: every loaded site's map files
+        # are copied into the generation's own directory. The running generation's stays
+        # (a failed config test puts its config back); older ones go.
+        map_dir = self._map_dir(generation)
+        map_dir.mkdir(parents=True, exist_ok=True)
+        for site in sites:
+            for path in site.site_dir.glob("*.map"):
+                shutil.copyfile(path, map_dir / path.name)
+        keep = {map_dir.name, self._map_dir(self.generation).name}
+        for old in (self.workdir / "maps").iterdir():
+            if old.name not in keep:
+                shutil.rmtree(old, ignore_errors=True)
+        frontends = "".join(self._frontend(site, generation) for site in sites)
+        return f"""# Written by corsgen's integration harness (generation {generation}).
+global
+    setenv {MAP_DIR_VARIABLE} {self.in_container(map_dir)}
+    # HAProxy logs to syslog, stdout or stderr, never to a file: the access log is
+    # the container's stdout (see access_log).
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log-format "%{{+Q}}r %ST"
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+userlist corsgen_users
+    user {HTPASSWD_USER} insecure-password {HTPASSWD_PASSWORD}
+
+# The harness's control frontend: answers only the generation.
+frontend control
+    bind 127.0.0.1:{self.control_port}
+{self._generation_rule(generation)}    http-request return status 404
+{frontends}
+backend stub
+    server stub 127.0.0.1:{self.stub_port}
+"""
+
+    @staticmethod
+    def _generation_rule(generation: int) -> str:
+        return (
+            "    http-request return status 200 content-type text/plain"
+            f' string "{generation}" if {{ path /__generation }}\n'
+        )
+
+    def _frontend(self, site: Site, generation: int) -> str:
+        fragment = (site.site_dir / f"{site.name}.haproxy.cfg").read_text()
+        static = self.in_container(self.workdir / "static" / "hello.txt")
+        # As docs/haproxy.md says: the fragment first, then authentication and the
+        # frontend's own answers (here, locally served content).
+        return f"""
+# policy {site.name}
+frontend site_{site.port}
+    bind 127.0.0.1:{site.port}
+{self._generation_rule(generation)}{pasted(fragment)}
+    http-request auth realm private if {{ path_beg /private/ }} !{{ http_auth(corsgen_users) }}
+    # Locally served content: /static/hello.txt
+    http-request return status 200 content-type text/plain file {static} if {{ path_beg /static/ }}
+    default_backend stub
 """

@@ -1,7 +1,7 @@
 """A real browser says yes and no (issue 4).
 
 Headless Chromium opens a small front-end (``browser/static``) on one origin and calls
-the predict API through the containerised nginx or Apache with ``fetch()``, as a single
+the predict API through the containerised nginx, Apache or HAProxy with ``fetch()``, as a single
 page app does. For each policy, page and kind of request the test works out from the
 policy, by the Fetch standard's rules, whether the page may read the answer; then it
 asserts the browser's own verdict (the body it read, or a ``TypeError`` the console
@@ -44,7 +44,7 @@ from edgeharness.availability import skip_unless_available, unavailable
 from edgeharness.upstream import Upstream
 from integration.browser import chromium
 from integration.browser.pages import CallResult, Frontend, PageServer
-from integration.edge import EdgeServer, Site, render
+from integration.edge import SNIPPET_SUFFIX, EdgeServer, Site, render
 
 pytestmark = pytest.mark.slow
 
@@ -370,10 +370,9 @@ def edge_methods(server: EdgeServer, tag: str, expected_count: int) -> list[str]
     A server may write the line just after the browser has its answer: wait a moment for
     ``expected_count`` lines, then return what is there.
     """
-    log = server.workdir / "logs" / "access.log"
     methods: list[str] = []
     for _ in range(ACCESS_LOG_POLLS):
-        text = log.read_text(errors="replace") if log.exists() else ""
+        text = server.access_log()
         methods = re.findall(rf'"([A-Z]+) [^" ]*[?&]{re.escape(tag)}[& ]', text)
         if len(methods) >= expected_count:
             break
@@ -547,6 +546,9 @@ def without_always(target: str, text: str) -> str:
     """add_header / Header without ``always``: no CORS headers on the edge's own errors."""
     if target == "nginx":
         return _edit(text, r"^(add_header .*) always;$", r"\1;")
+    if target == "haproxy":
+        # http-response runs on the upstream's answers only, not on HAProxy's own.
+        return _edit(text, r"^http-after-response ", "http-response ")
     return _edit(text, r"^Header always (set|merge) ", r"Header \1 ")
 
 
@@ -554,6 +556,12 @@ def second_acao(target: str, text: str) -> str:
     """Every ACAO line twice: two Access-Control-Allow-Origin headers."""
     if target == "nginx":
         return _edit(text, r"^(add_header Access-Control-Allow-Origin .*)$", r"\1\n\1")
+    if target == "haproxy":
+        return _edit(
+            text,
+            r"^http-after-response set-header (Access-Control-Allow-Origin .*)$",
+            r"http-after-response set-header \1\nhttp-after-response add-header \1",
+        )
     return _edit(
         text,
         r"^Header always set (Access-Control-Allow-Origin .*)$",
@@ -565,6 +573,15 @@ def upstream_cors_kept(target: str, text: str) -> str:
     """The upstream's own CORS headers no longer removed: they come next to the policy's."""
     if target == "nginx":
         return _edit(text, r"^proxy_hide_header Access-Control-.*\n", "")
+    if target == "haproxy":
+        # set-header alone already replaces the upstream's value: the mistake that shows
+        # is a hand-written add-header with no del-header.
+        kept = _edit(text, r"^http-response del-header Access-Control-.*\n", "")
+        return _edit(
+            kept,
+            r"^http-after-response set-header (Access-Control-)",
+            r"http-after-response add-header \1",
+        )
     return _edit(text, r"^Header (always )?unset Access-Control-.*\n", "")
 
 
@@ -606,7 +623,7 @@ def broken_sites(
             proc = render(policy, edge_server.target, folder / name)
             assert proc.returncode == 0, proc.stderr
             files = {path.name: path.read_text() for path in (folder / name).iterdir()}
-            main = f"{name}.location.conf" if edge_server.target == "nginx" else f"{name}.conf"
+            main = name + SNIPPET_SUFFIX[edge_server.target]
             files[main] = edit(edge_server.target, files[main])
             loaded[breakage] = edge_server.load_snippets(name, files)
         yield loaded

@@ -36,6 +36,8 @@ def marker_snippets(target: str, name: str, marker: str) -> dict[str, str]:
             f"{name}.http.conf": f'map $request_method {var} {{ default "{marker}"; }}\n',
             f"{name}.location.conf": f"add_header X-Harness {var} always;\n",
         }
+    if target == "haproxy":
+        return {f"{name}.haproxy.cfg": f'http-after-response set-header X-Harness "{marker}"\n'}
     return {f"{name}.conf": f'Header always set X-Harness "{marker}"\n'}
 
 
@@ -48,6 +50,8 @@ def duplicate_acao_snippets(target: str, name: str) -> dict[str, str]:
     acao = 'Access-Control-Allow-Origin "https://edge.test"'
     if target == "nginx":
         return {f"{name}.http.conf": "", f"{name}.location.conf": f"add_header {acao} always;\n"}
+    if target == "haproxy":
+        return {f"{name}.haproxy.cfg": f"http-after-response add-header {acao}\n"}
     return {f"{name}.conf": f"Header always add {acao}\n"}
 
 

@@ -1,4 +1,4 @@
-"""The spec's request matrix for ``origins: ["*"]``, through nginx and Apache.
+"""The spec's request matrix for ``origins: ["*"]``, through nginx, Apache and HAProxy.
 
 integration/policies/any-origin.yaml: every response, whatever its Origin (``null``
 and lookalikes included, or none at all), carries ``Access-Control-Allow-Origin: *``

@@ -1,4 +1,4 @@
-"""A policy with the longest name the spec allows still loads into both servers.
+"""A policy with the longest name the spec allows still loads into every server.
 
 Spec section 1: ``name`` is ``[a-z][a-z0-9_-]{0,62}`` and is used in generated
 variable names; section 3: every generated config passes ``nginx -t`` /

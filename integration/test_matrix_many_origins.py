@@ -1,4 +1,4 @@
-"""The spec's request matrix for a policy of thousands of origins, through nginx and Apache.
+"""The spec's request matrix for a policy of thousands of origins, through every edge.
 
 The policy is written at run time: 1 000 wildcard-subdomain entries, then 3 000
 exact origins. Its nginx hash maps need more than nginx's default sizes; the render

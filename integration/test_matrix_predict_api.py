@@ -1,4 +1,4 @@
-"""The spec's request matrix for examples/predict-api.yaml, through nginx and Apache.
+"""The spec's request matrix for examples/predict-api.yaml, through nginx, Apache and HAProxy.
 
 Exact origins only, with credentials: two localhost front-ends may call the model;
 everything that merely resembles them may not.
