@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corsgen.audit.config import (
-    MAX_INCLUDE_DEPTH,
     Config,
     Directive,
     included_files,
     matches_anything,
     unanchored,
 )
-from corsgen.audit.rules import BROWSER_MAX_AGE, Finding, Place, finding
+from corsgen.audit.rules import Finding, Place, finding, long_max_age
 
 ARGUMENT = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+)')
 # Header [condition] action header [value] [early|env=...|expr=...]
@@ -73,9 +72,8 @@ def _read_file(
     config: Config, path: Path, bases: list[Path], stack: tuple[Path, ...], context: str | None
 ) -> list[Directive]:
     """A file's directives (``context``: the section it is included in, None at the top)."""
-    resolved = path.resolve()
-    if resolved in stack or len(stack) > MAX_INCLUDE_DEPTH:
-        config.problems.append(f"{path}: include loop ({' -> '.join(map(str, stack))})")
+    inner = config.enter(path, stack)
+    if inner is None:
         return []
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -83,7 +81,7 @@ def _read_file(
         config.problems.append(f"{path}: cannot read: {exc.strerror}")
         return []
     config.note_file(path, text)
-    stack = (*stack, resolved)
+    stack = inner
     top: list[Directive] = []
     open_sections: list[Directive] = []
     for number, line in _logical_lines(text):
@@ -235,19 +233,8 @@ def _header_findings(headers: list[Header], any_origin: set[str]) -> Iterator[Fi
                 f"Header {header.action} {directive.args[-2 if header.value else -1]} without "
                 "'always': it is missing on the errors Apache answers itself (4xx/5xx)",
             )
-        if (
-            header.name == MAX_AGE
-            and header.value.isdigit()
-            and int(header.value) > BROWSER_MAX_AGE
-        ):
-            seconds = int(header.value)
-            yield finding(
-                "CORS108",
-                directive.path,
-                directive.line,
-                f"Access-Control-Max-Age {seconds} ({seconds / 86400:.3g} days); "
-                f"Chromium keeps {BROWSER_MAX_AGE} s",
-            )
+        if header.name == MAX_AGE:
+            yield from long_max_age(header.value, directive.path, directive.line)
         if header.name != ALLOW_ORIGIN:
             continue
         related = (

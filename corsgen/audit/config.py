@@ -83,6 +83,15 @@ class Config:
     generated: dict[Path, Generated] = field(default_factory=dict)
     inclusions: list[Inclusion] = field(default_factory=list)
 
+    def enter(self, path: Path, stack: tuple[Path, ...]) -> tuple[Path, ...] | None:
+        """The include stack with ``path`` on top; None (a problem noted) for an include
+        loop or nesting too deep to be anything else, as both servers refuse them."""
+        resolved = path.resolve()
+        if resolved in stack or len(stack) > MAX_INCLUDE_DEPTH:
+            self.problems.append(f"{path}: include loop ({' -> '.join(map(str, stack))})")
+            return None
+        return (*stack, resolved)
+
     def note_file(self, path: Path, text: str) -> None:
         if path not in self.files:
             self.files.append(path)

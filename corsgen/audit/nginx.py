@@ -15,14 +15,13 @@ from pathlib import Path
 import crossplane
 
 from corsgen.audit.config import (
-    MAX_INCLUDE_DEPTH,
     Config,
     Directive,
     included_files,
     matches_anything,
     unanchored,
 )
-from corsgen.audit.rules import BROWSER_MAX_AGE, Finding, Place, finding
+from corsgen.audit.rules import Finding, Place, finding, long_max_age
 
 ALLOW_ORIGIN = "access-control-allow-origin"
 ALLOW_CREDENTIALS = "access-control-allow-credentials"
@@ -60,9 +59,8 @@ def read(main: Path) -> Config:
 def _read_file(
     config: Config, path: Path, bases: list[Path], stack: tuple[Path, ...], context: str | None
 ) -> list[Directive]:
-    resolved = path.resolve()
-    if resolved in stack or len(stack) > MAX_INCLUDE_DEPTH:
-        config.problems.append(f"{path}: include loop ({' -> '.join(map(str, stack))})")
+    inner = config.enter(path, stack)
+    if inner is None:
         return []
     payload = crossplane.parse(
         str(path),
@@ -78,7 +76,7 @@ def _read_file(
         config.problems.append(f"{error['file']}:{error.get('line') or '?'}: {error['error']}")
     parsed = payload["config"][0]["parsed"] if payload["config"] else []
     lines = text.splitlines()
-    return _directives(config, path, lines, parsed, bases, (*stack, resolved), context)
+    return _directives(config, path, lines, parsed, bases, inner, context)
 
 
 def _directives(
@@ -222,16 +220,8 @@ def _own_header_findings(own: list[Directive]) -> Iterator[Finding]:
                 directive.line,
                 f"add_header {directive.args[0]} has no 'always': it is missing on 4xx/5xx",
             )
-        if name == MAX_AGE and _header_value(directive).isdigit():
-            seconds = int(_header_value(directive))
-            if seconds > BROWSER_MAX_AGE:
-                yield finding(
-                    "CORS108",
-                    directive.path,
-                    directive.line,
-                    f"Access-Control-Max-Age {seconds} ({seconds / 86400:.3g} days); "
-                    f"Chromium keeps {BROWSER_MAX_AGE} s",
-                )
+        if name == MAX_AGE:
+            yield from long_max_age(_header_value(directive), directive.path, directive.line)
 
 
 def _applied_header_findings(

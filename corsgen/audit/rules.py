@@ -11,6 +11,7 @@ without ``always`` alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -200,3 +201,16 @@ class Finding:
 
 def finding(rule_id: str, path: Path, line: int, detail: str, *related: Place) -> Finding:
     return Finding(RULES[rule_id], path, line, detail, related)
+
+
+def long_max_age(value: str, path: Path, line: int) -> Iterator[Finding]:
+    """CORS108 when an Access-Control-Max-Age value is longer than Chromium keeps one."""
+    if value.isdigit() and int(value) > BROWSER_MAX_AGE:
+        seconds = int(value)
+        yield finding(
+            "CORS108",
+            path,
+            line,
+            f"Access-Control-Max-Age {seconds} ({seconds / 86400:.3g} days); "
+            f"Chromium keeps {BROWSER_MAX_AGE} s",
+        )
