@@ -1,10 +1,11 @@
-"""The servers the benchmark drives: nginx, Apache and uvicorn, each on 127.0.0.1 only.
+"""The servers the benchmark drives: nginx, Apache, HAProxy and uvicorn, each on 127.0.0.1 only.
 
 Every server is started from Debian's packages (uvicorn from pip) with a config written
 into the benchmark's private directory, through the same harness as the tests
 (``edgeharness``): a foreground process this module started, stopped by its pid — never
 by name. One nginx and one Apache serve every case at once, each case on a port of its
-own, so that cases can be interleaved without restarting anything.
+own, so that cases can be interleaved without restarting anything; so does one HAProxy, a
+frontend per case.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeharness.apps import uvicorn_command
+from edgeharness.haproxy import MAP_DIR_VARIABLE, pasted
 from edgeharness.net import accepts_connections, free_port
 from edgeharness.process import LocalProcess, run
-from edgeharness.targets import APACHE, NGINX
+from edgeharness.targets import APACHE, HAPROXY, NGINX
 
-__all__ = ["APACHE", "NGINX", "free_port"]
+__all__ = ["APACHE", "HAPROXY", "NGINX", "free_port"]
 # The upstream content every case serves: a small static file, so that the edge itself,
 # not an application behind it, is what the measurement sees.
 PAYLOAD = b'{"ok":true}\n'
@@ -64,7 +66,7 @@ class Site:
     name: str
     port: int
     http_text: str = ""  # nginx: text inside http { } (the policy's map blocks)
-    body: str = ""  # nginx: inside location { }; Apache: inside <VirtualHost>
+    body: str = ""  # nginx: inside location { }; Apache: inside <VirtualHost>; HAProxy: frontend
 
 
 class Server(LocalProcess):
@@ -198,6 +200,41 @@ MaxKeepAliveRequests 0
     check(APACHE.test_command(str(config)))
     command = APACHE.start_command(str(config))
     return Server("apache", root, command, probe_port=sites[0].port, cpu_list=cpu_list)
+
+
+# --- HAProxy -------------------------------------------------------------------------------
+
+
+def haproxy_server(root: Path, sites: list[Site], map_dir: Path, cpu_list: str | None) -> Server:
+    """One HAProxy process with one thread (as nginx has one worker), a frontend per site.
+
+    HAProxy serves no files: every frontend answers the payload itself
+    (``http-request return ... file``, read once at start), after the pasted fragment, as
+    nginx serves it from ``root``; the edge is what is measured.
+    """
+    payload = root / "www" / PAYLOAD_PATH.lstrip("/")
+    frontends = "".join(
+        f"frontend {site.name}\n"
+        f"    bind 127.0.0.1:{site.port}\n"
+        f"{pasted(site.body)}"
+        f"    http-request return status 200 content-type application/json file {payload}\n"
+        for site in sites
+    )
+    config = root / "haproxy.cfg"
+    text = f"""# corsgen benchmark: every case is a frontend of its own
+global
+    nbthread 1
+    setenv {MAP_DIR_VARIABLE} {map_dir}
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+{frontends}"""
+    config.write_text(text, encoding="utf-8")
+    check(HAPROXY.test_command(str(config)))
+    command = HAPROXY.start_command(str(config))
+    return Server("haproxy", root, command, probe_port=sites[0].port, cpu_list=cpu_list)
 
 
 # --- uvicorn -------------------------------------------------------------------------------

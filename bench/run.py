@@ -1,4 +1,4 @@
-"""corsgen performance benchmark: real nginx, Apache and uvicorn on 127.0.0.1, driven by wrk.
+"""corsgen performance benchmark: real nginx, Apache, HAProxy and uvicorn on 127.0.0.1, by wrk.
 
     python3 bench/run.py            # full run (~15-20 min), writes docs/performance.md
     python3 bench/run.py --quick    # fewer sizes and shorter runs (~3 min)
@@ -309,6 +309,10 @@ APACHE_TARGET_UP_TO = 10_000
 EDGE_OVER_APP_TARGET = 5.0
 
 
+# Issue 12: HAProxy with corsgen against HAProxy without CORS, at every size.
+HAPROXY_TARGET = 0.90
+
+
 def target_text(target: float | None) -> str:
     return f"≥ {target:.2f}" if target else ""
 
@@ -318,7 +322,9 @@ class Bench:
     """Everything one run sets up: sites per server, and the cases measured on them."""
 
     root: Path
-    sites: dict[str, list[Site]] = field(default_factory=lambda: {"nginx": [], "apache": []})
+    sites: dict[str, list[Site]] = field(
+        default_factory=lambda: {"nginx": [], "apache": [], "haproxy": []}
+    )
     cases: list[Case] = field(default_factory=list)
     baselines: dict[tuple[str, str], Case] = field(default_factory=dict)
     anchor_policy: Path | None = None
@@ -333,7 +339,18 @@ class Bench:
         if server == "nginx":
             location, http = files[f"{spec.name}.location.conf"], files[f"{spec.name}.http.conf"]
             return self.site(server, spec.name, location, http)
+        if server == "haproxy":
+            # One map directory for every frontend, as docs/haproxy.md says (CORSGEN_MAP_DIR).
+            self.haproxy_map_dir.mkdir(exist_ok=True)
+            for name, text in files.items():
+                if name.endswith(".map"):
+                    (self.haproxy_map_dir / name).write_text(text, encoding="utf-8")
+            return self.site(server, spec.name, files[f"{spec.name}.haproxy.cfg"])
         return self.site(server, spec.name, files[f"{spec.name}.conf"])
+
+    @property
+    def haproxy_map_dir(self) -> Path:
+        return self.root / "haproxy-maps"
 
     def pair(
         self,
@@ -387,6 +404,8 @@ class Bench:
 def edge_target(server: str, size: int) -> float | None:
     if server == "nginx":
         return NGINX_TARGET
+    if server == "haproxy":
+        return HAPROXY_TARGET
     return APACHE_TARGET if size <= APACHE_TARGET_UP_TO else None
 
 
@@ -395,7 +414,7 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
     www = root / "www" / "api"
     www.mkdir(parents=True)
     (www / "ok.json").write_bytes(edges.PAYLOAD)
-    servers = [server for server in ("nginx", "apache") if server in only]
+    servers = [server for server in ("nginx", "apache", "haproxy") if server in only]
     for server in servers:
         port = bench.site(server, f"{server}-baseline", "")
         label = "no CORS (baseline)"
@@ -417,7 +436,7 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
             port = bench.policy_site(server, wildcard_policy(size))
             label = "corsgen, wildcard subdomains"
             origins = (wildcard_origin(size - 1), wildcard_origin(size))
-            target = NGINX_TARGET if server == "nginx" else None
+            target = {"nginx": NGINX_TARGET, "haproxy": HAPROXY_TARGET}.get(server)
             bench.pair(server, port, f"wildcard-{size}", label, size, origins, target)
 
     if "nginx" in servers:
@@ -690,8 +709,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, help="length of one wrk run (1 to 5)")
     parser.add_argument(
         "--only",
-        default="nginx,apache,anchor,cli",
-        help="comma-separated parts to run: nginx, apache, anchor, cli",
+        default="nginx,apache,haproxy,anchor,cli",
+        help="comma-separated parts to run: nginx, apache, haproxy, anchor, cli",
     )
     parser.add_argument("--no-write", action="store_true", help="print; leave the doc alone")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -727,6 +746,10 @@ def main(argv: list[str] | None = None) -> int:
             servers["nginx"] = edges.nginx_server(root, bench.sites["nginx"], extra, SERVER_CPU)
         if bench.sites["apache"]:
             servers["apache"] = edges.apache_server(root, bench.sites["apache"], SERVER_CPU)
+        if bench.sites["haproxy"]:
+            servers["haproxy"] = edges.haproxy_server(
+                root, bench.sites["haproxy"], bench.haproxy_map_dir, SERVER_CPU
+            )
         if bench.anchor_policy is not None:
             port = bench.baselines[("uvicorn", "main")].port
             servers["uvicorn"] = edges.uvicorn_server(root, port, bench.anchor_policy, SERVER_CPU)
