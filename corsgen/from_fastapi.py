@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +28,9 @@ from corsgen.fastapi_source import (
     SourceValue,
     snippet,
 )
-from corsgen.init import load_policy_text, yaml_name
-from corsgen.load import Document
 from corsgen.origins import OriginSyntaxError, parse_origin
-from corsgen.policy import MAX_AGE_LIMIT, Policy, policy_from_document
+from corsgen.policy import MAX_AGE_LIMIT, Policy
+from corsgen.translation import Setting, policy_text, settings_problems, written_policy
 
 # CORSMiddleware.__init__ in starlette/middleware/cors.py.
 STARLETTE_DEFAULTS: dict[str, Any] = {
@@ -74,16 +72,6 @@ class Translation:
 
 
 # --- translating the middleware's settings -------------------------------------------------
-
-
-@dataclass
-class _Setting:
-    """One policy key being built: its value, comment lines and source lines."""
-
-    value: Any
-    comments: list[str] = field(default_factory=list)
-    line: int | None = None
-    item_lines: tuple[int, ...] = ()
 
 
 class _Translator:
@@ -174,7 +162,7 @@ class _Translator:
 
     # --- each setting -------------------------------------------------------------------
 
-    def origins(self, credentials: bool | None) -> tuple[_Setting | None, _Setting | None]:
+    def origins(self, credentials: bool | None) -> tuple[Setting | None, Setting | None]:
 
         origins = self.strings("allow_origins")
         regex_value = self.effective("allow_origin_regex")
@@ -201,7 +189,7 @@ class _Translator:
                     "allow_origins contains '*', which allows every origin; the other "
                     "entries and allow_origin_regex add nothing and were left out"
                 )
-            return _Setting("*", comments, origins.line), None
+            return Setting("origins", "*", tuple(comments), origins.line), None
         entries: list[str] = []
         lines: list[int] = []
         for entry, line in zip(origins.value, origins.item_lines, strict=True):
@@ -229,12 +217,13 @@ class _Translator:
             lines.append(line)
         regex_setting = None
         if regex is not None:
-            regex_setting = _Setting(
+            regex_setting = Setting(
+                "origin_regex",
                 [regex],
-                [
+                (
                     "allow_origin_regex: matched against the whole Origin, as Starlette's "
-                    "fullmatch does."
-                ],
+                    "fullmatch does.",
+                ),
                 regex_value.line,
                 (regex_value.line,),
             )
@@ -257,31 +246,35 @@ class _Translator:
             return None, regex_setting
         if not entries:
             return None, regex_setting  # every entry was refused above
-        return _Setting(entries, [], origins.line, tuple(lines)), regex_setting
+        return Setting("origins", entries, (), origins.line, tuple(lines)), regex_setting
 
-    def methods(self) -> _Setting | None:
+    def methods(self) -> Setting | None:
         methods = self.strings("allow_methods")
         if methods is None:
             return None
         if "*" in methods.value:
-            return _Setting(
+            return Setting(
+                "allow_methods",
                 "*",
-                ['allow_methods contains "*": DELETE GET HEAD OPTIONS PATCH POST PUT.'],
+                ('allow_methods contains "*": DELETE GET HEAD OPTIONS PATCH POST PUT.',),
                 methods.line,
             )
         comments = []
         if "allow_methods" not in self.values:
             comments.append("Starlette's default allow_methods: GET only.")
-        return _Setting(methods.value, comments, methods.line, methods.item_lines)
+        return Setting(
+            "allow_methods", methods.value, tuple(comments), methods.line, methods.item_lines
+        )
 
-    def allow_headers(self) -> _Setting | None:
+    def allow_headers(self) -> Setting | None:
         headers = self.strings("allow_headers")
         if headers is None:
             return None
         if "*" in headers.value:
-            return _Setting(
+            return Setting(
+                "allow_headers",
                 "*",
-                ['allow_headers contains "*": the headers a preflight asks for are allowed.'],
+                ('allow_headers contains "*": the headers a preflight asks for are allowed.',),
                 headers.line,
             )
         listed = {name.lower() for name in headers.value}
@@ -293,15 +286,17 @@ class _Translator:
                 "so that requests with a JSON Content-Type still pass."
             )
         lines = headers.item_lines + (headers.line,) * len(added)
-        return _Setting([*headers.value, *added], comments, headers.line, lines)
+        return Setting(
+            "allow_headers", [*headers.value, *added], tuple(comments), headers.line, lines
+        )
 
-    def expose_headers(self) -> _Setting | None:
+    def expose_headers(self) -> Setting | None:
         headers = self.strings("expose_headers")
         if headers is None:
             return None
-        return _Setting(headers.value, [], headers.line, headers.item_lines)
+        return Setting("expose_headers", headers.value, (), headers.line, headers.item_lines)
 
-    def max_age(self) -> _Setting | None:
+    def max_age(self) -> Setting | None:
 
         value = self.effective("max_age")
         if value is None:
@@ -320,13 +315,13 @@ class _Translator:
             )
             comments.append(f"max_age={seconds} in the application; browsers cap it anyway.")
             seconds = MAX_AGE_LIMIT
-        return _Setting(seconds, comments, value.line)
+        return Setting("max_age", seconds, tuple(comments), value.line)
 
-    def translate(self) -> dict[str, _Setting]:
+    def translate(self) -> list[Setting]:
         self.read_keywords()
         credentials = self.flag("allow_credentials")
         origins, regex = self.origins(credentials)
-        settings: dict[str, _Setting | None] = {
+        settings: dict[str, Setting | None] = {
             "origins": origins,
             "origin_regex": regex,
             "allow_credentials": None,
@@ -343,15 +338,16 @@ class _Translator:
         ):
             read = self.effective(key)
             if value is not None and read is not None:
-                settings[key] = _Setting(value, [], read.line)
-        settings["block_disallowed_origins"] = _Setting(
+                settings[key] = Setting(key, value, (), read.line)
+        settings["block_disallowed_origins"] = Setting(
+            "block_disallowed_origins",
             False,
-            [
+            (
                 "Like Starlette: requests from other origins reach the application, without "
-                "CORS headers."
-            ],
+                "CORS headers.",
+            ),
         )
-        return {key: setting for key, setting in settings.items() if setting is not None}
+        return [setting for setting in settings.values() if setting is not None]
 
 
 # --- writing and checking the policy ----------------------------------------------------------
@@ -371,43 +367,13 @@ def _scalar(value: Any, key: str) -> str:
     return json.dumps(value)
 
 
-def _policy_text(header: list[str], name: str, settings: dict[str, _Setting]) -> str:
-    lines = [f"# {line}" if line else "#" for line in header]
-    lines += ["version: 1", f"name: {yaml_name(name)}"]
-    for key, setting in settings.items():
-        for comment in setting.comments:
-            lines += [f"# {line}" for line in textwrap.wrap(comment, 86)]
-        value = setting.value
-        if isinstance(value, list) and key in ("origins", "origin_regex") and value:
-            lines.append(f"{key}:")
-            lines += [f"  - {_scalar(item, key)}" for item in value]
-        elif isinstance(value, list):
-            lines.append(f"{key}: [{', '.join(_scalar(item, key) for item in value)}]")
-        elif value == "*":
-            lines.append(f'{key}: "*"')
-        else:
-            lines.append(f"{key}: {_scalar(value, key)}")
-    return "\n".join(lines) + "\n"
-
-
-def _validate_settings(settings: dict[str, _Setting], name: str, source: Path) -> list[Problem]:
+def _checked(settings: list[Setting], name: str, source: Path) -> list[Problem]:
     """corsgen's own checks, each problem reported at the application's line."""
-
-    # A setting that did not translate is already reported; an origin stands in for
-    # missing origins so that corsgen does not report them a second time.
-    data: dict[str, Any] = {"version": 1, "name": name, "origins": ["https://example.com"]}
-    lines: dict[tuple[str | int, ...], int] = {}
-    for key, setting in settings.items():
-        data[key] = setting.value
-        if setting.line is not None:
-            lines[(key,)] = setting.line
-        for index, line in enumerate(setting.item_lines):
-            lines[(key, index)] = line
-    try:
-        policy_from_document(Document(path=source, data=data, lines=lines))
-    except PolicyError as exc:
-        return exc.problems
-    return []
+    if not any(setting.key == "origins" for setting in settings):
+        # A setting that did not translate is already reported; an origin stands in for
+        # missing origins so that corsgen does not report them a second time.
+        settings = [Setting("origins", ["https://example.com"]), *settings]
+    return settings_problems(settings, name, source)
 
 
 def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: str) -> Translation:
@@ -452,7 +418,7 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
     translator = _Translator(module, call)
     settings = translator.translate()
     # corsgen's own rules run on whatever did translate, so one run reports everything.
-    problems = translator.problems + _validate_settings(settings, name, source_path)
+    problems = translator.problems + _checked(settings, name, source_path)
     if problems:
         raise TranslationError(source_path, problems)
     header = [
@@ -461,11 +427,8 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
         "included.",
         "Every key, default and rule: docs/policy.md in the corsgen sources.",
     ]
-    text = _policy_text(header, name, settings)
-    try:
-        policy = load_policy_text(text, policy_path)
-    except PolicyError as exc:  # pragma: no cover - the settings above were valid
-        raise AssertionError(f"corsgen init wrote a policy it cannot read:\n{exc}") from None
+    text = policy_text(header, name, settings, _scalar)
+    policy = written_policy(text, policy_path)
     return Translation(text=text, policy=policy, line=call.lineno, notes=translator.notes)
 
 

@@ -1,15 +1,17 @@
-"""What the Kubernetes importers share: manifests read with their lines, a policy written out.
+"""What the importers share: manifests read with their lines, a policy written out.
 
 ``corsgen init --from-ingress-nginx`` (:mod:`corsgen.from_ingress_nginx`) and
 ``--from-httproute`` (:mod:`corsgen.from_httproute`) read multi-document YAML manifests and
-write policies whose every key says where it came from, in a comment. The written text is
-validated exactly as ``corsgen render`` will read it before anyone sees it.
+write policies whose every key says where it came from, in a comment; ``--from-fastapi``
+(:mod:`corsgen.from_fastapi`) writes its settings the same way, with plainer scalars. The
+written text is validated exactly as ``corsgen render`` will read it before anyone sees it.
 """
 
 from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,8 @@ class Setting:
     value: Any
     comments: tuple[str, ...] = ()
     line: int | None = None
+    # Each list item's own line, where the source gives one (else ``line`` stands for them).
+    item_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def _build(node: yaml.Node, location: tuple[str | int, ...], lines: dict) -> Any
     return _constructor.construct_object(node)
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: Any, key: str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -86,8 +90,16 @@ def _scalar(value: Any) -> str:
     return json.dumps(value)
 
 
-def policy_text(header: list[str], name: str, settings: list[Setting]) -> str:
-    """The policy file: the header comment, then each key with the comments saying why."""
+def policy_text(
+    header: list[str],
+    name: str,
+    settings: list[Setting],
+    scalar: Callable[[Any, str], str] = _scalar,
+) -> str:
+    """The policy file: the header comment, then each key with the comments saying why.
+
+    ``scalar(value, key)`` writes one value; by default every string double-quoted.
+    """
     lines = [f"# {line}" if line else "#" for line in header]
     lines += ["version: 1", f"name: {yaml_name(name)}"]
     for setting in settings:
@@ -96,11 +108,12 @@ def policy_text(header: list[str], name: str, settings: list[Setting]) -> str:
         value = setting.value
         if isinstance(value, list) and setting.key in ("origins", "origin_regex"):
             lines.append(f"{setting.key}:")
-            lines += [f"  - {_scalar(item)}" for item in value]
+            lines += [f"  - {scalar(item, setting.key)}" for item in value]
         elif isinstance(value, list):
-            lines.append(f"{setting.key}: [{', '.join(_scalar(item) for item in value)}]")
+            items = ", ".join(scalar(item, setting.key) for item in value)
+            lines.append(f"{setting.key}: [{items}]")
         else:
-            lines.append(f"{setting.key}: {_scalar(value)}")
+            lines.append(f"{setting.key}: {scalar(value, setting.key)}")
     return "\n".join(lines) + "\n"
 
 
@@ -110,11 +123,11 @@ def settings_problems(settings: list[Setting], name: str, source: Path) -> list[
     lines: dict[tuple[str | int, ...], int] = {}
     for setting in settings:
         data[setting.key] = setting.value
+        # An item without a line of its own is found at the key's (Document.line_of).
         if setting.line is not None:
             lines[(setting.key,)] = setting.line
-            if isinstance(setting.value, list):
-                for index in range(len(setting.value)):
-                    lines[(setting.key, index)] = setting.line
+        for index, line in enumerate(setting.item_lines):
+            lines[(setting.key, index)] = line
     try:
         policy_from_document(Document(path=source, data=data, lines=lines))
     except PolicyError as exc:
