@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,14 @@ from corsgen.fastapi_source import (
     snippet,
 )
 from corsgen.origins import OriginSyntaxError, parse_origin
-from corsgen.policy import MAX_AGE_LIMIT, Policy
-from corsgen.translation import Setting, policy_text, settings_problems, written_policy
+from corsgen.policy import MAX_AGE_LIMIT
+from corsgen.translation import (
+    Setting,
+    Translated,
+    policy_text,
+    settings_problems,
+    written_policy,
+)
 
 # CORSMiddleware.__init__ in starlette/middleware/cors.py.
 STARLETTE_DEFAULTS: dict[str, Any] = {
@@ -59,16 +64,6 @@ _YAML_WORDS = frozenset({"null", "true", "false"})
 class TranslationError(PolicyError):
     """The middleware could not be translated; carries every problem found, at the
     application's lines (a setting corsgen cannot carry over, or one its rules refuse)."""
-
-
-@dataclass(frozen=True)
-class Translation:
-    """A translated policy: the file's text, the validated policy, and notes for the user."""
-
-    text: str
-    policy: Policy
-    line: int
-    notes: list[str] = field(default_factory=list)
 
 
 # --- translating the middleware's settings -------------------------------------------------
@@ -376,7 +371,7 @@ def _checked(settings: list[Setting], name: str, source: Path) -> list[Problem]:
     return settings_problems(settings, name, source)
 
 
-def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: str) -> Translation:
+def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: str) -> Translated:
     """Translate the one ``CORSMiddleware`` of an application into a policy's text.
 
     Raises :class:`TranslationError` naming every setting that cannot be carried over.
@@ -429,13 +424,12 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
     ]
     text = policy_text(header, name, settings, _scalar)
     policy = written_policy(text, policy_path)
-    return Translation(text=text, policy=policy, line=call.lineno, notes=translator.notes)
+    return Translated(name, text, policy, translator.notes, line=call.lineno)
 
 
 __all__ = [
     "STARLETTE_DEFAULTS",
     "STARLETTE_SAFELISTED_HEADERS",
-    "Translation",
     "TranslationError",
     "translate_fastapi",
 ]

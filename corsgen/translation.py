@@ -41,12 +41,15 @@ class Setting:
 
 @dataclass(frozen=True)
 class Translated:
-    """One policy written from a manifest: its name, text, validated policy and notes."""
+    """One policy written by an importer: its name, text, validated policy and notes."""
 
     name: str
     text: str
     policy: Policy
     notes: list[str] = field(default_factory=list)
+    # The line of the source it was translated from, where one place holds all of it
+    # (the FastAPI application's CORSMiddleware call).
+    line: int | None = None
 
 
 def manifest_documents(text: str, path: Path) -> list[Document]:

@@ -111,12 +111,7 @@ def init_command(
         from corsgen.from_fastapi import TranslationError, translate_fastapi
 
         try:
-            source = from_fastapi.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            typer.echo(f"corsgen: cannot read {from_fastapi}: {exc}", err=True)
-            raise typer.Exit(EXIT_USAGE) from None
-        try:
-            translation = translate_fastapi(source, from_fastapi, path, policy_name)
+            translation = translate_fastapi(_read(from_fastapi), from_fastapi, path, policy_name)
         except TranslationError as exc:
             typer.echo(exc.format(), err=True)
             typer.echo(
