@@ -50,6 +50,20 @@ def location(path: Path | str, line: int | None, column: int | None = None) -> s
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A rule of ``corsgen lint`` or ``corsgen audit``: what each of its findings prints.
+
+    A finding, unlike a :class:`Problem`, is about a file that is valid: it names its
+    rule by id and name, and says why the rule matters and how to fix what it found.
+    """
+
+    id: str
+    name: str
+    why: str
+    fix: str
+
+
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong at a line of a file: a policy file, or the application it is read from.
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from corsgen.errors import Rule as FindingRule
 from corsgen.errors import location
 from corsgen.evaluate import BROWSER_MAX_AGE as BROWSER_CAPS
 
@@ -34,12 +35,10 @@ class Severity(str, Enum):
 
 
 @dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
+class Rule(FindingRule):
+    """lint's rule shape, and how much a finding of it matters (``--fail-on``)."""
+
     severity: Severity
-    why: str
-    fix: str
 
 
 RULES: dict[str, Rule] = {
@@ -48,114 +47,114 @@ RULES: dict[str, Rule] = {
         Rule(
             "CORS101",
             "add-header-inheritance",
-            Severity.error,
             "nginx inherits add_header from the enclosing block only when a block has none of "
             "its own: this block's add_header silently drops every inherited one, so its "
             "responses lack those headers (CORS, HSTS, ...)",
             "repeat the inherited add_header lines in this block (or include the same "
             "snippet in it), or move them all into the locations",
+            Severity.error,
         ),
         Rule(
             "CORS102",
             "cors-header-without-always",
-            Severity.error,
             "without 'always' the header is only added to 2xx/3xx answers: on a 4xx/5xx the "
             "browser sees no CORS header and the page cannot read the error, only a CORS "
             "failure",
             "nginx: add 'always' at the end of the add_header line; Apache: write "
             "'Header always set' instead of 'Header set'",
+            Severity.error,
         ),
         Rule(
             "CORS103",
             "duplicated-allow-origin",
-            Severity.warning,
             "the proxied application's own Access-Control-Allow-Origin passes through next "
             "to the edge's, and a browser refuses an answer with two values",
             "hide the upstream's CORS headers: proxy_hide_header Access-Control-Allow-Origin "
             "(and the other Access-Control-* headers) in the same block",
+            Severity.warning,
         ),
         Rule(
             "CORS104",
             "origin-reflected-unchecked",
-            Severity.warning,
             "the Origin header is echoed back whatever it is, so every site on the web is "
             "allowed to read the answers",
             "check the origin against an allow-list first (a map on $http_origin with "
             "anchored entries, or SetEnvIf Origin with ^...$), or use a corsgen policy",
+            Severity.warning,
         ),
         Rule(
             "CORS105",
             "origin-reflected-with-credentials",
-            Severity.error,
             "the Origin header is echoed back whatever it is together with "
             "Access-Control-Allow-Credentials: true, so any site can act as the signed-in "
             "user and read their data",
             "check the origin against an allow-list first (a map on $http_origin with "
             "anchored entries, or SetEnvIf Origin with ^...$), or use a corsgen policy",
+            Severity.error,
         ),
         Rule(
             "CORS106",
             "unanchored-origin-regex",
-            Severity.error,
             "an origin regex without ^ and $ also matches lookalikes anyone can register "
             "(https://example.com.attacker.net, https://evil-example.com), which are then "
             "allowed",
             "anchor the regex at both ends and escape the dots: "
             "^https://(app|www)\\.example\\.com$",
+            Severity.error,
         ),
         Rule(
             "CORS107",
             "wildcard-with-credentials",
-            Severity.error,
             "browsers refuse 'Access-Control-Allow-Origin: *' on a credentialed request: "
             "every request with cookies fails",
             "echo an allow-listed origin instead of *, or drop Access-Control-Allow-Credentials",
+            Severity.error,
         ),
         Rule(
             "CORS108",
             "max-age-above-browser-cap",
-            Severity.warning,
             "browsers cap Access-Control-Max-Age ("
             + ", ".join(f"{engine} at {cap} s" for engine, cap in BROWSER_CAPS.items())
             + "): a longer value is silently shortened and only misleads the reader",
             f"use {BROWSER_MAX_AGE} or less",
+            Severity.warning,
         ),
         Rule(
             "CORS109",
             "corsgen-snippet-misplaced",
-            Severity.error,
             "a corsgen file works only where its banner says: the nginx location part inside "
             "the location { } of the API (at server level any location with its own "
             "add_header drops it), the http part in http { }, Apache's inside the "
             "<VirtualHost> (in <Location> or <Directory> its RewriteRules run per directory)",
             "include the file where its third line says",
+            Severity.error,
         ),
         Rule(
             "CORS110",
             "corsgen-snippet-missing-in-sibling",
-            Severity.error,
             "another location proxies the same upstream without the policy's location part: "
             "its answers carry the application's CORS headers or none, and its preflights "
             "reach the application",
             "include the same location part in that location too",
+            Severity.error,
         ),
         Rule(
             "CORS111",
             "corsgen-file-stale",
-            Severity.error,
             "the generated file was rendered from another version of its policy (the sha256 "
             "in its first line is not the policy's): the edge answers what the policy no "
             "longer says",
             "render again: corsgen render POLICY --target T --out-dir DIR (and run "
             "corsgen check in CI)",
+            Severity.error,
         ),
         Rule(
             "CORS112",
             "corsgen-http-part-missing",
-            Severity.error,
             "the policy's location part reads variables its http part defines: without the "
             "http part nginx refuses to start (unknown variable)",
             "include NAME.http.conf of the same policy inside http { }",
+            Severity.error,
         ),
     )
 }
