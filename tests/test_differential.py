@@ -187,15 +187,8 @@ def run_probes(edge: Edge, policy_yaml: str, probes: tuple[Probe, ...]) -> list[
 # request still fails, turns a generated policy into a short regression test. Bounded: each
 # attempt is one reload.
 MINIMISE_ATTEMPTS = 60
-_REMOVABLE_KEYS = (
-    "origin_regex",
-    "allow_credentials",
-    "allow_methods",
-    "allow_headers",
-    "expose_headers",
-    "max_age",
-    "allow_private_network",
-    "block_disallowed_origins",
+_REMOVABLE_KEYS = tuple(
+    key for key in Policy.model_fields if key not in ("version", "name", "origins")
 )
 _SHRINKABLE_LISTS = ("origins", "origin_regex", "allow_methods", "allow_headers", "expose_headers")
 

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from corsgen.cli import app
+from corsgen.policy import Policy
 from edgeharness.availability import require_installed
 from edgeharness.targets import APACHE, NGINX
 from tests.edge_servers import ApacheEdge, Edge, NginxEdge, Upstream
@@ -146,19 +147,7 @@ BASE = {
     "name": "hostile",
     "origins": ["https://app.example.com"],
 }
-KEYS = (
-    "version",
-    "name",
-    "origins",
-    "origin_regex",
-    "allow_credentials",
-    "allow_methods",
-    "allow_headers",
-    "expose_headers",
-    "max_age",
-    "allow_private_network",
-    "block_disallowed_origins",
-)
+KEYS = tuple(Policy.model_fields)  # every key a policy file may have
 # Pieces that break out of config strings or directives in nginx or Apache.
 BREAKOUTS = (
     '"',

@@ -67,6 +67,16 @@ def write_rendered(workdir: Path, policy_paths: list[Path], target: str) -> list
     return names
 
 
+def assert_both_servers_accept(workdir: Path, policy_paths: list[Path]) -> None:
+    """``nginx -t`` and ``apache2 -t`` pass on the files rendered from ``policy_paths``."""
+    names = write_rendered(workdir, policy_paths, "nginx")
+    result = nginx_t(workdir, nginx_config(workdir, names))
+    assert result.returncode == 0, result.stderr
+    names = write_rendered(workdir, policy_paths, "apache")
+    result = apache_t(workdir, apache_config(workdir, names))
+    assert result.returncode == 0, result.stderr
+
+
 def nginx_t(workdir: Path, config: str) -> subprocess.CompletedProcess:
     (workdir / "tmp").mkdir(exist_ok=True)
     (workdir / "nginx.conf").write_text(config)
@@ -118,12 +128,7 @@ def test_apache_accepts_the_rendered_file(policy_path, tmp_path):
 def test_several_policies_can_be_included_side_by_side(tmp_path):
     need(NGINX)
     need(APACHE)
-    names = write_rendered(tmp_path, GOLDEN_POLICIES, "nginx")
-    result = nginx_t(tmp_path, nginx_config(tmp_path, names))
-    assert result.returncode == 0, result.stderr
-    names = write_rendered(tmp_path, GOLDEN_POLICIES, "apache")
-    result = apache_t(tmp_path, apache_config(tmp_path, names))
-    assert result.returncode == 0, result.stderr
+    assert_both_servers_accept(tmp_path, GOLDEN_POLICIES)
 
 
 @pytest.mark.parametrize("missing", CORS_MODULES)
