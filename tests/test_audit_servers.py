@@ -181,9 +181,15 @@ NGINX_SITES: dict[str, tuple[str, str]] = {
 
 
 @contextmanager
-def running(name: str, command: list[str], root: Path, ports: list[int]) -> Iterator[None]:
-    """The server started by pid, answering /ready on every port; stopped by pid after."""
-    server = process.LocalProcess(name, command, root / "server.log")
+def serving(
+    name: str, test_command: list[str], start_command: list[str], root: Path, sites: dict[str, Site]
+) -> Iterator[None]:
+    """The server's own config test passes; then the server is started by pid, answering
+    /ready on every site's port, and stopped by pid after; its folder is removed then."""
+    checked = process.run(test_command)
+    assert checked.returncode == 0, checked.stderr
+    ports = [site.port for site in sites.values()]
+    server = process.LocalProcess(name, start_command, root / "server.log")
     try:
         server.start()
         ready = server.wait_until(
@@ -193,6 +199,40 @@ def running(name: str, command: list[str], root: Path, ports: list[int]) -> Iter
         yield
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def nginx_config(root: Path, comment: str, http: str) -> Path:
+    """The main nginx.conf in ``root``: its pid, logs and temp files kept there."""
+    config = root / "nginx.conf"
+    config.write_text(
+        NGINX.main_config(
+            comment=comment,
+            pid=f"{root}/nginx.pid",
+            error_log=f"{root}/error.log",
+            user="root root",
+            temp_prefix=f"{root}/temp-",
+            worker_connections=64,
+            http=http,
+        ),
+        encoding="utf-8",
+    )
+    return config
+
+
+@contextmanager
+def serving_nginx(root: Path, sites: dict[str, Site], comment: str, http: str) -> Iterator[None]:
+    """nginx with ``http`` in its http block, as :func:`serving` runs a server."""
+    config = str(nginx_config(root, comment, http))
+    prefix = str(root)
+    with serving(
+        "nginx",
+        NGINX.test_command(config, prefix=prefix),
+        NGINX.start_command(config, prefix=prefix),
+        root,
+        sites,
+    ):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -212,27 +252,9 @@ def nginx_sites() -> Iterator[dict[str, Site]]:
         text = text.replace("{name}", name.replace("-", "_"))
         text = text.replace("{upstream}", str(sites["upstream"].port))
         sites[name].path.write_text(text, encoding="utf-8")
-    config = root / "nginx.conf"
-    config.write_text(
-        NGINX.main_config(
-            comment="corsgen audit: each rule's flagged and fixed config",
-            pid=f"{root}/nginx.pid",
-            error_log=f"{root}/error.log",
-            user="root root",
-            temp_prefix=f"{root}/temp-",
-            worker_connections=64,
-            http="    access_log off;\n    include sites/*.conf;\n",
-        ),
-        encoding="utf-8",
-    )
-    checked = process.run(NGINX.test_command(str(config), prefix=str(root)))
-    assert checked.returncode == 0, checked.stderr
-    ports = [site.port for site in sites.values()]
-    try:
-        with running("nginx", NGINX.start_command(str(config), prefix=str(root)), root, ports):
-            yield sites
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    http = "    access_log off;\n    include sites/*.conf;\n"
+    with serving_nginx(root, sites, "corsgen audit: each rule's flagged and fixed config", http):
+        yield sites
 
 
 def test_nginx_add_header_inheritance_really_drops_the_servers_headers(nginx_sites):
@@ -373,14 +395,11 @@ def apache_sites() -> Iterator[dict[str, Site]]:
         ),
         encoding="utf-8",
     )
-    checked = process.run(APACHE.test_command(str(config)))
-    assert checked.returncode == 0, checked.stderr
-    ports = [site.port for site in sites.values()]
-    try:
-        with running("apache2", APACHE.start_command(str(config)), root, ports):
-            yield sites
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    command = str(config)
+    with serving(
+        "apache2", APACHE.test_command(command), APACHE.start_command(command), root, sites
+    ):
+        yield sites
 
 
 def test_apache_header_set_is_really_missing_on_a_404(apache_sites):
@@ -484,28 +503,10 @@ def snippet_sites() -> Iterator[dict[str, Site]]:
         sites[name].path.write_text(
             text.replace("{upstream}", str(sites["upstream"].port)), encoding="utf-8"
         )
-    config = root / "nginx.conf"
-    config.write_text(
-        NGINX.main_config(
-            comment="corsgen audit: corsgen snippets misplaced and placed as documented",
-            pid=f"{root}/nginx.pid",
-            error_log=f"{root}/error.log",
-            user="root root",
-            temp_prefix=f"{root}/temp-",
-            worker_connections=64,
-            http="    access_log off;\n    include cors/shop-api.http.conf;\n"
-            "    include sites/*.conf;\n",
-        ),
-        encoding="utf-8",
-    )
-    checked = process.run(NGINX.test_command(str(config), prefix=str(root)))
-    assert checked.returncode == 0, checked.stderr
-    ports = [site.port for site in sites.values()]
-    try:
-        with running("nginx", NGINX.start_command(str(config), prefix=str(root)), root, ports):
-            yield sites
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    http = "    access_log off;\n    include cors/shop-api.http.conf;\n    include sites/*.conf;\n"
+    comment = "corsgen audit: corsgen snippets misplaced and placed as documented"
+    with serving_nginx(root, sites, comment, http):
+        yield sites
 
 
 def preflight(site: Site, path: str) -> httpx.Response:
