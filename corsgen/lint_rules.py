@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corsgen.errors import location
+from corsgen.errors import Rule, location
 from corsgen.evaluate import BROWSER_MAX_AGE, LOCAL_NETWORK_ACCESS, browser_max_age
 from corsgen.load import Document
 from corsgen.origin_regex import attacker_origin, example, parse, samples
@@ -61,14 +61,6 @@ FORBIDDEN_REQUEST_HEADERS = frozenset(name.lower() for name in (
 FORBIDDEN_REQUEST_HEADER_PREFIXES = ("proxy-", "sec-")
 # Fetch's forbidden response-header names (#forbidden-response-header-name): never exposed.
 FORBIDDEN_RESPONSE_HEADERS = frozenset(("set-cookie", "set-cookie2"))
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    why: str
-    fix: str
 
 
 RULES: dict[str, Rule] = {
