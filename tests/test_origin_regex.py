@@ -33,16 +33,7 @@ from corsgen.origin_regex import (
 from corsgen.origins import OriginSyntaxError
 from tests.conftest import REPO, minimal, problems
 from tests.conftest import parse as parse_policy
-from tests.test_server_config import (
-    APACHE,
-    NGINX,
-    apache_config,
-    apache_t,
-    need,
-    nginx_config,
-    nginx_t,
-    write_rendered,
-)
+from tests.test_server_config import APACHE, NGINX, assert_both_servers_accept, need
 
 GREP = shutil.which("grep") or "/usr/bin/grep"
 
@@ -426,12 +417,7 @@ def test_every_accepted_regex_renders_configs_nginx_and_apache_accept(
             }
         )
     )
-    names = write_rendered(workdir, [policy], "nginx")
-    result = nginx_t(workdir, nginx_config(workdir, names))
-    assert result.returncode == 0, result.stderr
-    names = write_rendered(workdir, [policy], "apache")
-    result = apache_t(workdir, apache_config(workdir, names))
-    assert result.returncode == 0, result.stderr
+    assert_both_servers_accept(workdir, [policy])
 
 
 @pytest.mark.parametrize(
@@ -456,9 +442,4 @@ def test_the_largest_accepted_shapes_compile_in_nginx_and_apache(
             {"version": 1, "name": "big", "origins": ["https://a.example"], "origin_regex": [regex]}
         )
     )
-    names = write_rendered(tmp_path, [policy], "nginx")
-    result = nginx_t(tmp_path, nginx_config(tmp_path, names))
-    assert result.returncode == 0, result.stderr
-    names = write_rendered(tmp_path, [policy], "apache")
-    result = apache_t(tmp_path, apache_config(tmp_path, names))
-    assert result.returncode == 0, result.stderr
+    assert_both_servers_accept(tmp_path, [policy])
