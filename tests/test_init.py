@@ -245,8 +245,10 @@ def test_the_translated_docs_example_renders_and_the_servers_accept_it(tmp_path)
     nginx = render(policy, "nginx").files
     assert nginx["predict-api.http.conf"].count('"http://localhost:8080" 1;') == 1
     assert (
-        'set $corsgen_predict_api_allow_methods "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";'
-        in nginx["predict-api.location.conf"]
+        "map $corsgen_predict_api_edge_action $corsgen_predict_api_allow_methods {\n"
+        '    default "";\n'
+        '    preflight "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";\n'
+        in nginx["predict-api.http.conf"]
     )
     apache = render(policy, "apache").files
     allowed = re.findall(

@@ -182,7 +182,7 @@ def test_corsgen_check_hook_passes_when_the_snippets_are_current_and_fails_after
     git(repo, "add", "--all")
     result = run_hooks(repo, pre_commit_home)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert '+    set $corsgen_shop_api_allow_headers "Content-Type, X-Trace";' in result.stdout
+    assert '+    preflight "Content-Type, X-Trace";' in result.stdout
 
 
 def test_corsgen_check_hook_reports_an_invalid_policy(tmp_path, hook_repo, pre_commit_home):
