@@ -44,6 +44,18 @@ app.add_middleware(
 async def main():
     return {"message": "Hello World"}
 """
+# The keywords of FASTAPI_DOCS_EXAMPLE's add_middleware, as values.
+FASTAPI_DOCS_SETTINGS = {
+    "allow_origins": [
+        "http://localhost.tiangolo.com",
+        "https://localhost.tiangolo.com",
+        "http://localhost",
+        "http://localhost:8080",
+    ],
+    "allow_credentials": True,
+    "allow_methods": ["*"],
+    "allow_headers": ["*"],
+}
 
 
 def run(*args: str):
@@ -652,17 +664,7 @@ def test_a_missing_application_file_is_a_usage_error(tmp_path):
 # --- the translation against Starlette itself -----------------------------------------------
 
 STARLETTE_CASES = {
-    "docs-example": {
-        "allow_origins": [
-            "http://localhost.tiangolo.com",
-            "https://localhost.tiangolo.com",
-            "http://localhost",
-            "http://localhost:8080",
-        ],
-        "allow_credentials": True,
-        "allow_methods": ["*"],
-        "allow_headers": ["*"],
-    },
+    "docs-example": FASTAPI_DOCS_SETTINGS,
     "regex-and-defaults": {
         "allow_origins": ["https://app.example.com"],
         "allow_origin_regex": r"https://pr-[0-9]+\.preview\.example\.dev",

@@ -23,6 +23,7 @@ from corsgen.render import render
 from edgeharness.apps import UvicornApp
 from tests.edge_servers import Edge
 from tests.raw_http import send, send_as_written
+from tests.test_init import FASTAPI_DOCS_SETTINGS
 
 pytestmark = pytest.mark.slow
 
@@ -50,17 +51,7 @@ def answer(rest: str) -> PlainTextResponse:
 """
 
 CASES = {
-    "fastapi-docs": {
-        "allow_origins": [
-            "http://localhost.tiangolo.com",
-            "https://localhost.tiangolo.com",
-            "http://localhost",
-            "http://localhost:8080",
-        ],
-        "allow_credentials": True,
-        "allow_methods": ["*"],
-        "allow_headers": ["*"],
-    },
+    "fastapi-docs": FASTAPI_DOCS_SETTINGS,
     "explicit-lists": {
         "allow_origins": ["https://app.example.com"],
         "allow_origin_regex": r"https://pr-[0-9]+\.preview\.example\.dev",
