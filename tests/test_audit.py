@@ -185,6 +185,16 @@ def test_a_map_whose_default_is_the_origin_reflects_it(tmp_path):
     assert found(tmp_path, {"site.conf": config}) == [("CORS104", 6)]
 
 
+# A hand-written allow-list: exact origins and one anchored regex, the rest refused ("").
+ORIGIN_ALLOW_LIST_MAP = (
+    "map $http_origin $cors_origin {\n"
+    '    default "";\n'
+    '    "https://app.example.com" $http_origin;\n'
+    '    "~^https://[a-z0-9-]+\\.preview\\.example\\.com$" $http_origin;\n'
+    "}\n"
+)
+
+
 def test_a_correct_hand_written_map_allow_list_has_no_finding(tmp_path):
     config = nginx_site(
         "    location / {\n"
@@ -197,15 +207,11 @@ def test_a_correct_hand_written_map_allow_list_has_no_finding(tmp_path):
         "        proxy_pass http://127.0.0.1:9000;\n"
         "    }\n",
         http=(
-            "map $http_origin $cors_origin {\n"
-            '    default "";\n'
-            '    "https://app.example.com" $http_origin;\n'
-            '    "~^https://[a-z0-9-]+\\.preview\\.example\\.com$" $http_origin;\n'
-            "}\n"
-            "map $cors_origin $cors_credentials {\n"
-            '    default "true";\n'
-            '    "" "";\n'
-            "}\n"
+            ORIGIN_ALLOW_LIST_MAP
+            + "map $cors_origin $cors_credentials {\n"
+            + '    default "true";\n'
+            + '    "" "";\n'
+            + "}\n"
         ),
     )
     assert found(tmp_path, {"site.conf": config}) == []
@@ -617,13 +623,7 @@ HAND_WRITTEN_ALLOW_LIST = nginx_site(
     '        add_header Access-Control-Allow-Methods "GET, POST, PUT" always;\n'
     "        add_header Access-Control-Max-Age 600 always;\n"
     "    }\n",
-    http=(
-        "map $http_origin $cors_origin {\n"
-        '    default "";\n'
-        '    "https://app.example.com" $http_origin;\n'
-        '    "~^https://[a-z0-9-]+\\.preview\\.example\\.com$" $http_origin;\n'
-        "}\n"
-    ),
+    http=ORIGIN_ALLOW_LIST_MAP,
 )
 
 
