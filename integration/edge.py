@@ -717,8 +717,8 @@ class HaproxyServer(EdgeServer):
     main_config_name = "haproxy.cfg"
 
     def server_command(self) -> list[str]:
-        # -W: a master process that stays PID 1 across reloads (the harness's own
-        # edges run without one and restart instead; a container would exit).
+        # -W: a master process that stays PID 1 across reloads. Without one (as tests/
+        # runs HAProxy, restarting it per policy) a reload would end the container.
         return [*super().server_command(), "-W"]
 
     def reload_command(self) -> list[str]:
