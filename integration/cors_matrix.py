@@ -199,14 +199,18 @@ class ListedOriginsContract:
             )
 
     # -- the policy, loaded once per server -------------------------------------------
-    def policy_file(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
-        return self.POLICY
+    @classmethod
+    def policy_file(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return cls.POLICY
 
+    # A class-scoped fixture is a classmethod: pytest runs it once per class, and
+    # instance methods as class fixtures are deprecated (an error from pytest 10 on).
     @pytest.fixture(scope="class")
+    @classmethod
     def site(
-        self, edge_server: EdgeServer, tmp_path_factory: pytest.TempPathFactory
+        cls, edge_server: EdgeServer, tmp_path_factory: pytest.TempPathFactory
     ) -> Iterator[Site]:
-        site = edge_server.load(self.policy_file(tmp_path_factory))
+        site = edge_server.load(cls.policy_file(tmp_path_factory))
         yield site
         edge_server.unload(site.name)
 

@@ -59,7 +59,8 @@ class TestManyOriginsPolicy(ListedOriginsContract):
     METHODS = {"GET", "HEAD", "POST"}  # the defaults: no headers, no credentials
     MAX_AGE = "600"
 
-    def policy_file(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    @classmethod
+    def policy_file(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
         return write_many_origins_policy(tmp_path_factory.mktemp("many") / "many-origins.yaml")
 
 
