@@ -55,6 +55,15 @@ def rules_found(path: Path) -> list[str]:
     return [finding.rule.id for finding in result.findings]
 
 
+def flagged_and_fixed(sites: dict[str, Site], case: str, rule: str) -> tuple[Site, Site]:
+    """The case's flagged site and its fix: ``rule`` is all the audit finds in the first,
+    nothing in the second."""
+    bad, fixed = sites[f"{case}-bad"], sites[f"{case}-fixed"]
+    assert rules_found(bad.path) == [rule]
+    assert rules_found(fixed.path) == []
+    return bad, fixed
+
+
 @dataclass
 class Site:
     path: Path
@@ -258,9 +267,7 @@ def nginx_sites() -> Iterator[dict[str, Site]]:
 
 
 def test_nginx_add_header_inheritance_really_drops_the_servers_headers(nginx_sites):
-    bad, fixed = nginx_sites["inheritance-bad"], nginx_sites["inheritance-fixed"]
-    assert rules_found(bad.path) == ["CORS101"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(nginx_sites, "inheritance", "CORS101")
     # The location's own X-Frame-Options replaced the server's CORS header.
     answer = bad.get()
     assert answer.status_code == 200 and answer.headers["x-frame-options"] == "DENY"
@@ -270,9 +277,7 @@ def test_nginx_add_header_inheritance_really_drops_the_servers_headers(nginx_sit
 
 
 def test_nginx_without_always_the_header_is_really_missing_on_a_404(nginx_sites):
-    bad, fixed = nginx_sites["always-bad"], nginx_sites["always-fixed"]
-    assert rules_found(bad.path) == ["CORS102"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(nginx_sites, "always", "CORS102")
     answer = bad.get("/missing")
     assert answer.status_code == 404 and ALLOW_ORIGIN not in answer.headers
     repaired = fixed.get("/missing")
@@ -280,9 +285,7 @@ def test_nginx_without_always_the_header_is_really_missing_on_a_404(nginx_sites)
 
 
 def test_nginx_the_upstreams_allow_origin_is_really_duplicated(nginx_sites):
-    bad, fixed = nginx_sites["duplicate-bad"], nginx_sites["duplicate-fixed"]
-    assert rules_found(bad.path) == ["CORS103"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(nginx_sites, "duplicate", "CORS103")
     answer = bad.get()
     assert sorted(answer.headers.get_list(ALLOW_ORIGIN)) == ["*", APP]
     assert not page_can_read(answer, APP, credentials=False)
@@ -292,9 +295,7 @@ def test_nginx_the_upstreams_allow_origin_is_really_duplicated(nginx_sites):
 
 
 def test_nginx_a_reflected_origin_really_lets_any_site_read_as_the_user(nginx_sites):
-    bad, fixed = nginx_sites["reflect-bad"], nginx_sites["reflect-fixed"]
-    assert rules_found(bad.path) == ["CORS105"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(nginx_sites, "reflect", "CORS105")
     assert page_can_read(bad.get(origin=ATTACKER), ATTACKER, credentials=True)
     assert not page_can_read(fixed.get(origin=ATTACKER), ATTACKER, credentials=True)
     assert ALLOW_ORIGIN not in fixed.get(origin=ATTACKER).headers
@@ -302,18 +303,14 @@ def test_nginx_a_reflected_origin_really_lets_any_site_read_as_the_user(nginx_si
 
 
 def test_nginx_an_unanchored_origin_regex_really_allows_a_lookalike(nginx_sites):
-    bad, fixed = nginx_sites["regex-bad"], nginx_sites["regex-fixed"]
-    assert rules_found(bad.path) == ["CORS106"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(nginx_sites, "regex", "CORS106")
     assert page_can_read(bad.get(origin=LOOKALIKE), LOOKALIKE, credentials=False)
     assert not page_can_read(fixed.get(origin=LOOKALIKE), LOOKALIKE, credentials=False)
     assert page_can_read(fixed.get(origin=APP), APP, credentials=False)
 
 
 def test_nginx_wildcard_with_credentials_really_fails_every_credentialed_request(nginx_sites):
-    bad, fixed = nginx_sites["wildcard-bad"], nginx_sites["wildcard-fixed"]
-    assert rules_found(bad.path) == ["CORS107"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(nginx_sites, "wildcard", "CORS107")
     answer = bad.get()
     assert answer.headers[ALLOW_ORIGIN] == "*"
     assert answer.headers["access-control-allow-credentials"] == "true"
@@ -322,9 +319,7 @@ def test_nginx_wildcard_with_credentials_really_fails_every_credentialed_request
 
 
 def test_nginx_a_twenty_day_max_age_is_really_sent_and_cut_by_browsers(nginx_sites):
-    bad, fixed = nginx_sites["max-age-bad"], nginx_sites["max-age-fixed"]
-    assert rules_found(bad.path) == ["CORS108"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(nginx_sites, "max-age", "CORS108")
     sent = int(bad.get().headers["access-control-max-age"])
     assert sent == 1728000 and browser_max_age(sent)["Chromium"] == 7200
     kept = int(fixed.get().headers["access-control-max-age"])
@@ -403,9 +398,7 @@ def apache_sites() -> Iterator[dict[str, Site]]:
 
 
 def test_apache_header_set_is_really_missing_on_a_404(apache_sites):
-    bad, fixed = apache_sites["always-bad"], apache_sites["always-fixed"]
-    assert rules_found(bad.path) == ["CORS102"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(apache_sites, "always", "CORS102")
     assert bad.get("/ready").headers[ALLOW_ORIGIN] == APP  # on a 200 it is there
     answer = bad.get("/missing")
     assert answer.status_code == 404 and ALLOW_ORIGIN not in answer.headers
@@ -414,34 +407,26 @@ def test_apache_header_set_is_really_missing_on_a_404(apache_sites):
 
 
 def test_apache_a_reflected_origin_really_lets_any_site_read_as_the_user(apache_sites):
-    bad, fixed = apache_sites["reflect-bad"], apache_sites["reflect-fixed"]
-    assert rules_found(bad.path) == ["CORS105"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(apache_sites, "reflect", "CORS105")
     assert page_can_read(bad.get("/ready", ATTACKER), ATTACKER, credentials=True)
     assert ALLOW_ORIGIN not in fixed.get("/ready", ATTACKER).headers
     assert page_can_read(fixed.get("/ready", APP), APP, credentials=True)
 
 
 def test_apache_setenvif_origin_without_anchors_really_allows_a_lookalike(apache_sites):
-    bad, fixed = apache_sites["regex-bad"], apache_sites["regex-fixed"]
-    assert rules_found(bad.path) == ["CORS106"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(apache_sites, "regex", "CORS106")
     assert page_can_read(bad.get("/ready", LOOKALIKE), LOOKALIKE, credentials=False)
     assert not page_can_read(fixed.get("/ready", LOOKALIKE), LOOKALIKE, credentials=False)
 
 
 def test_apache_wildcard_with_credentials_really_fails_credentialed_requests(apache_sites):
-    bad, fixed = apache_sites["wildcard-bad"], apache_sites["wildcard-fixed"]
-    assert rules_found(bad.path) == ["CORS107"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(apache_sites, "wildcard", "CORS107")
     assert not page_can_read(bad.get("/ready"), APP, credentials=True)
     assert page_can_read(fixed.get("/ready"), APP, credentials=True)
 
 
 def test_apache_a_twenty_day_max_age_is_really_sent_and_cut_by_browsers(apache_sites):
-    bad, fixed = apache_sites["max-age-bad"], apache_sites["max-age-fixed"]
-    assert rules_found(bad.path) == ["CORS108"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(apache_sites, "max-age", "CORS108")
     sent = int(bad.get("/ready").headers["access-control-max-age"])
     assert sent == 1728000 and browser_max_age(sent)["Chromium"] == 7200
     assert int(fixed.get("/ready").headers["access-control-max-age"]) == 7200
@@ -526,9 +511,7 @@ def test_the_location_part_at_server_level_is_really_dropped_by_a_location(snipp
 
 
 def test_a_sibling_location_without_the_part_really_sends_preflights_upstream(snippet_sites):
-    bad, fixed = snippet_sites["sibling-bad"], snippet_sites["sibling-fixed"]
-    assert rules_found(bad.path) == ["CORS110"]
-    assert rules_found(fixed.path) == []
+    bad, fixed = flagged_and_fixed(snippet_sites, "sibling", "CORS110")
     assert preflight(bad, "/api/").status_code == 204  # answered by the edge
     reached = preflight(bad, "/api/upload/")
     assert reached.headers.get("x-upstream") == "yes"  # the application got the preflight
