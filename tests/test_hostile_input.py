@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from corsgen.cli import app
 from corsgen.policy import Policy
-from edgeharness.availability import require_installed
+from edgeharness.availability import in_ci, require_installed
 from edgeharness.targets import APACHE, NGINX
 from tests.edge_servers import ApacheEdge, Edge, NginxEdge, Upstream
 
@@ -293,7 +293,7 @@ raw_documents = st.one_of(
 HOSTILE_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=os.environ.get("CI") == "true",
+    derandomize=in_ci(),
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.data_too_large,

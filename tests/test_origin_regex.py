@@ -31,6 +31,7 @@ from corsgen.origin_regex import (
     samples,
 )
 from corsgen.origins import OriginSyntaxError
+from edgeharness.availability import in_ci
 from tests.conftest import REPO, minimal, problems
 from tests.conftest import parse as parse_policy
 from tests.test_server_config import APACHE, NGINX, assert_both_servers_accept, need
@@ -367,7 +368,7 @@ def _pcre_matches(pattern: str, texts: list[str]) -> set[str]:
 @settings(
     max_examples=int(os.environ.get("CORSGEN_REGEX_EXAMPLES", "300")),
     deadline=None,
-    derandomize=os.environ.get("CI") == "true",
+    derandomize=in_ci(),
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(regex=_regexes(), data=st.data())
@@ -393,7 +394,7 @@ def test_an_accepted_regex_matches_the_same_origins_in_python_and_pcre(
 @settings(
     max_examples=int(os.environ.get("CORSGEN_REGEX_SERVER_EXAMPLES", "12")),
     deadline=None,
-    derandomize=os.environ.get("CI") == "true",
+    derandomize=in_ci(),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(regexes=st.lists(_regexes(), min_size=20, max_size=40))
