@@ -1,4 +1,4 @@
-"""The complete example in examples/ works as its README says, through both servers.
+"""The complete example in examples/ works as its README says, through all three servers.
 
 It runs the example's own files, not copies written for the tests:
 
@@ -7,15 +7,20 @@ It runs the example's own files, not copies written for the tests:
 * ``examples/nginx/predict-api.conf`` and ``examples/apache/predict-api.conf``, each
   wrapped the way a Debian install includes it (a main config mounted at ``/etc/nginx``
   or ``/etc/apache2``, the site in ``conf.d/`` or ``sites-enabled/``, the snippets in
-  ``cors/``, the htpasswd the site names) and run in the harness's server images.
+  ``cors/``, the htpasswd the site names) and run in the harness's server images;
+* ``examples/haproxy/predict-api.cfg`` as ``/etc/haproxy/haproxy.cfg`` (the rendered
+  fragment is already pasted into it), the map files in ``/etc/haproxy/corsgen``.
 
 The server files are used byte for byte except for their two addresses (see
-``with_test_ports``), so an edit of the example that breaks it fails here.
+``with_test_ports``) and, for HAProxy, the userlist's password hash the README tells the
+reader to replace (see ``with_test_password``), so an edit of the example that breaks it
+fails here.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +64,7 @@ POLICY = EXAMPLES / "predict-api.yaml"
 SERVER_CONFIGS = {
     "nginx": EXAMPLES / "nginx" / "predict-api.conf",
     "apache": EXAMPLES / "apache" / "predict-api.conf",
+    "haproxy": EXAMPLES / "haproxy" / "predict-api.cfg",
 }
 APP_DIR = EXAMPLES / "predict_app"
 
@@ -72,8 +78,11 @@ ADMIN_USER = "admin"
 ADMIN_PASSWORD = "example-secret"
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16
 
-# Where each server's Debian package keeps its config and logs (mounted there).
-CONFIG_DIRS = {"nginx": "/etc/nginx", "apache": "/etc/apache2"}
+# Where each server's Debian package keeps its config and logs (mounted there), and the
+# main config in it. HAProxy logs only to syslog or a stream, and the example configures
+# neither: its alerts and warnings are the container's output (failure_report has that).
+CONFIG_DIRS = {"nginx": "/etc/nginx", "apache": "/etc/apache2", "haproxy": "/etc/haproxy"}
+MAIN_CONFIGS = {"nginx": "nginx.conf", "apache": "httpd.conf", "haproxy": "haproxy.cfg"}
 LOG_DIRS = {"nginx": "/var/log/nginx", "apache": "/var/log/apache2"}
 
 # Bounds for waiting on a server: seconds and polls, whichever ends first.
@@ -111,6 +120,32 @@ def with_test_ports(config: Path, edge_port: int, app_port: int) -> bytes:
     # One pass, so a chosen port can never be rewritten by the second replacement.
     pattern = re.compile(b"|".join(re.escape(a) + rb"(?![0-9])" for a in replacements))
     return pattern.sub(lambda m: replacements[m.group(0)], text)
+
+
+# The example userlist's "user NAME password HASH" line (one user, one SHA-512 crypt hash).
+USERLIST_USER_LINE = re.compile(rb"^(\s*user (\S+) password )\S+$", re.MULTILINE)
+
+
+def haproxy_admin(config: bytes) -> str:
+    """The one user of the HAProxy example's userlist (the nginx and Apache READMEs have
+    the reader write an htpasswd line for ``ADMIN_USER``; HAProxy's user is in the file)."""
+    users = USERLIST_USER_LINE.findall(config)
+    assert len(users) == 1, "examples/haproxy/predict-api.cfg no longer has one userlist user"
+    return users[0][1].decode()
+
+
+def with_test_password(config: bytes) -> bytes:
+    """The HAProxy example with its user's hash replaced by one of ``ADMIN_PASSWORD``.
+
+    The README has the reader do the same with ``mkpasswd -m sha-512``: the example's
+    hash is a placeholder nobody knows the password of.
+    """
+    hashed = subprocess.run(
+        ["openssl", "passwd", "-6", ADMIN_PASSWORD],
+        capture_output=True, text=True, check=True, timeout=10,
+    ).stdout.strip()  # fmt: skip
+    haproxy_admin(config)  # exactly one line to replace
+    return USERLIST_USER_LINE.sub(lambda m: m.group(1) + hashed.encode(), config)
 
 
 def apache_modules(config: Path) -> list[str]:
@@ -176,18 +211,21 @@ IncludeOptional sites-enabled/*.conf
 """
 
 
-def server_command(target: str) -> list[str]:
-    if target == "nginx":
-        return ["nginx", "-c", "/etc/nginx/nginx.conf", "-g", "daemon off;"]
-    return ["apache2", "-f", "/etc/apache2/httpd.conf", "-DFOREGROUND"]
-
-
-def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: int) -> None:
-    """Lay out /etc/nginx or /etc/apache2 as the example's README has the reader do."""
+def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: int) -> Path:
+    """Lay out /etc/nginx, /etc/apache2 or /etc/haproxy as the example's README has the
+    reader do; the directory the rendered files are in."""
+    site = with_test_ports(SERVER_CONFIGS[target], edge_port, app_port)
+    if target == "haproxy":
+        # corsgen render ... --out-dir /etc/haproxy/corsgen: the map files stay there, the
+        # fragment is the one pasted into the example (tests/test_haproxy_config.py checks
+        # it is current).
+        rendered = render(POLICY, target, config_dir / "corsgen")
+        assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
+        (config_dir / MAIN_CONFIGS[target]).write_bytes(with_test_password(site))
+        return config_dir / "corsgen"
     # corsgen render examples/predict-api.yaml --target T --out-dir /etc/.../cors
     rendered = render(POLICY, target, config_dir / "cors")
     assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
-    site = with_test_ports(SERVER_CONFIGS[target], edge_port, app_port)
     # The user file both example configs name (relative to the config dir).
     (config_dir / "htpasswd").write_text(make_htpasswd_line(ADMIN_USER, ADMIN_PASSWORD))
     if target == "nginx":
@@ -199,6 +237,7 @@ def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: in
         (config_dir / "sites-enabled" / "predict-api.conf").write_bytes(site)
         modules = apache_modules(SERVER_CONFIGS[target])
         (config_dir / "httpd.conf").write_text(apache_main_config(edge_port, modules))
+    return config_dir / "cors"
 
 
 @dataclass
@@ -208,7 +247,8 @@ class ExampleEdge:
     target: str
     site: Site  # the example site on its port; requests go through it
     container: Container
-    log_dir: Path  # the server's log dir on the host
+    log_dir: Path  # the server's log dir on the host (empty for HAProxy)
+    admin: tuple[str, str]  # the user and password /admin/ accepts
 
     def failure_report(self, tail: int = 40) -> str:
         """Container output and the server's logs (conftest adds this to failed tests)."""
@@ -261,7 +301,7 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornApp
         app.stop()
 
 
-@pytest.fixture(scope="module", params=["nginx", "apache"])
+@pytest.fixture(scope="module", params=["nginx", "apache", "haproxy"])
 def example_edge(
     request: pytest.FixtureRequest,
     docker_client: docker.DockerClient,
@@ -275,22 +315,32 @@ def example_edge(
     config_dir.mkdir()
     log_dir.mkdir()
     edge_port = free_port()
-    write_config_dir(config_dir, target, edge_port, example_app.port)
+    rendered_dir = write_config_dir(config_dir, target, edge_port, example_app.port)
+    example = SERVER_CONFIGS[target].read_bytes()
+    admin_user = haproxy_admin(example) if target == "haproxy" else ADMIN_USER
     open_permissions(work)  # the workers (www-data) read htpasswd
+    mounts = {config_dir: CONFIG_DIRS[target]}
+    if target in LOG_DIRS:
+        mounts[log_dir] = LOG_DIRS[target]
+    # The server's own foreground command line (edgeharness.targets), as in the images.
+    command = TARGETS[target].start_command(
+        f"{CONFIG_DIRS[target]}/{MAIN_CONFIGS[target]}", binary=TARGETS[target].program
+    )
     container = run_server_container(
         docker_client,
         TARGETS[target].image(),
-        server_command(target),
+        command,
         kind=f"{target}-example",
-        mounts={config_dir: CONFIG_DIRS[target], log_dir: LOG_DIRS[target]},
+        mounts=mounts,
         name_suffix=str(edge_port),
     )
     try:
         edge = ExampleEdge(
             target,
-            Site("predict-api", target, edge_port, 1, config_dir / "cors"),
+            Site("predict-api", target, edge_port, 1, rendered_dir),
             container,
             log_dir,
+            (admin_user, ADMIN_PASSWORD),
         )
         edge.wait_until_serving()
         yield edge
@@ -402,7 +452,7 @@ def test_admin_401_carries_the_cors_headers_so_the_page_can_read_it(
 
 
 def test_admin_with_credentials_reaches_the_app(example_edge: ExampleEdge) -> None:
-    r = example_edge.site.get("/admin/stats", origin=FRONT_END, auth=(ADMIN_USER, ADMIN_PASSWORD))
+    r = example_edge.site.get("/admin/stats", origin=FRONT_END, auth=example_edge.admin)
     assert_status(r, 200)
     assert isinstance(r.json()["predictions"], int), r.describe()
     assert_header(r, ACAO, FRONT_END)
@@ -412,7 +462,7 @@ def test_admin_with_credentials_reaches_the_app(example_edge: ExampleEdge) -> No
 def test_upload_over_one_megabyte_gets_the_apps_answer_not_413(example_edge: ExampleEdge) -> None:
     # nginx's default client_max_body_size (1 MB) would answer 413 where the app behind
     # it, like Starlette, accepts any size: the example's server config raises it.
-    # (Apache's LimitRequestBody defaults to 1 GB since 2.4.54.)
+    # (Apache's LimitRequestBody defaults to 1 GB since 2.4.54; HAProxy sets no limit.)
     photo = IMAGE * (8 * 1024 * 1024 // len(IMAGE))  # 8 MB, a phone camera's photo
     r = example_edge.site.post(
         "/predict", origin=FRONT_END, files={"file": ("photo.png", photo, "image/png")}
