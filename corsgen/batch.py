@@ -16,6 +16,7 @@ from corsgen.errors import PolicyError, Problem, path_problem
 from corsgen.policy import Policy, load_policy
 from corsgen.render import render
 from corsgen.targets import CannotExpress, get_target
+from corsgen.targets.target import BadOptions, RenderOptions
 
 POLICY_SUFFIXES = (".yaml", ".yml")
 
@@ -130,11 +131,38 @@ class Batch:
     notes: list[str] = field(default_factory=list)
 
 
-def render_all(policies: list[Policy], targets: list[str]) -> Batch:
+def options_by_target(
+    options: RenderOptions, targets: list[str], policies: list[Policy]
+) -> dict[str, RenderOptions]:
+    """The options each target gets, or :class:`BadOptions` naming every one refused.
+
+    An option goes to the targets that declare it, so that one run renders for nginx and
+    for gateway-api's complete route; an option no target of the run declares is refused
+    by each of them.
+    """
+    declared = {option.name for name in targets for option in get_target(name).options}
+    given: dict[str, RenderOptions] = {}
+    problems = []
+    for name in targets:
+        own = {option.name for option in get_target(name).options}
+        given[name] = {
+            key: values for key, values in options.items() if key in own or key not in declared
+        }
+        problems += get_target(name).option_problems(given[name], policies)
+    if problems:
+        raise BadOptions(problems)
+    return given
+
+
+def render_all(
+    policies: list[Policy], targets: list[str], options: RenderOptions | None = None
+) -> Batch:
     """Every file of every policy for every target; or, first, every feature one cannot express.
 
-    Raises :class:`CannotExpress` naming each policy, feature and target, before rendering.
+    Raises :class:`BadOptions` naming each option a target refuses, then
+    :class:`CannotExpress` naming each policy, feature and target, before rendering.
     """
+    given = options_by_target(options or {}, targets, policies)
     problems = [
         problem
         for name in targets
@@ -147,10 +175,11 @@ def render_all(policies: list[Policy], targets: list[str]) -> Batch:
     for name in targets:
         target = get_target(name)
         for policy in policies:
-            rendering = render(policy, name)
+            rendering = render(policy, name, given[name])
             batch.files.update(rendering.files)
             batch.placements.update(
-                (file.name_for(policy.name), file.placement) for file in target.files
+                (file.name_for(policy.name), file.placement)
+                for file in target.files_for(given[name])
             )
             batch.notes.extend(rendering.notes)
     return batch

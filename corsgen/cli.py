@@ -157,13 +157,17 @@ def _load_many(
     return loaded.policies
 
 
-def _render_all(policies: list[Policy], targets: list[str], writes: bool = False) -> Batch:
-    """Every file of every policy for every target, or exit 1 naming what a target cannot do."""
+def _render_all(
+    policies: list[Policy], targets: list[str], options: list[str], writes: bool = False
+) -> Batch:
+    """Every file of every policy for every target, or exit 1 naming what a target cannot do
+    (an option it refuses, a policy feature it cannot express)."""
     from corsgen.batch import render_all
+    from corsgen.targets.target import BadOptions, parse_options
 
     try:
-        return render_all(policies, targets)
-    except CannotExpress as exc:
+        return render_all(policies, targets, parse_options(options))
+    except (BadOptions, CannotExpress) as exc:
         for problem in exc.problems:
             term.problem(f"corsgen: {problem}")
         if writes:
@@ -182,10 +186,26 @@ TargetsOption = Annotated[
 ]
 
 
+# A target's own settings (`corsgen targets` lists them): generic, so that the command line
+# names no target; each target declares and checks its options (corsgen/targets/target.py).
+RenderOptionsOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--option",
+        "-O",
+        metavar="NAME=VALUE",
+        help="A setting of the target, NAME=VALUE; may be repeated. "
+        "`corsgen targets` lists each target's options.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def render(
     policy_files: PolicyPaths,
     target: TargetsOption,
+    option: RenderOptionsOption = None,
     out_dir: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
@@ -201,10 +221,13 @@ def render(
 
     nginx: NAME.http.conf (include inside http {}) and NAME.location.conf (include
     inside the location {} of the API). Apache: NAME.conf (Include inside the
-    <VirtualHost>). Every policy is validated first: nothing is written unless all are.
+    <VirtualHost>). A target's own settings come with --option NAME=VALUE
+    (gateway-api: a complete HTTPRoute). Every policy is validated first: nothing
+    is written unless all are.
     """
     policies = _load_many(policy_files, writes=out_dir is not None)
-    batch = _render_all(policies, [t.value for t in dict.fromkeys(target)], out_dir is not None)
+    targets = [t.value for t in dict.fromkeys(target)]
+    batch = _render_all(policies, targets, option or [], out_dir is not None)
     for note in batch.notes:
         term.note(f"corsgen: note: {note}")
     if out_dir is None:
@@ -246,6 +269,7 @@ def check(
             help="The directory holding the committed snippets.",
         ),
     ],
+    option: RenderOptionsOption = None,
 ) -> None:
     """For CI: exit 1 with a diff when the committed snippets differ from the policies.
 
@@ -255,7 +279,7 @@ def check(
     from corsgen.output import drift, stale
 
     targets = [t.value for t in dict.fromkeys(target)]
-    batch = _render_all(_load_many(policy_files), targets)
+    batch = _render_all(_load_many(policy_files), targets, option or [])
     try:
         reports = drift(batch.files, out_dir)
         gone = stale(out_dir, set(batch.files), targets)
@@ -271,6 +295,7 @@ def check(
         command = shlex.join(
             ["corsgen", "render", *map(str, policy_files)]
             + [arg for t in targets for arg in ("--target", t)]
+            + [arg for given in option or [] for arg in ("--option", given)]
             + ["--out-dir", str(out_dir)]
         )
         typer.echo(

@@ -15,6 +15,7 @@ import jinja2
 
 from corsgen.policy import Policy
 from corsgen.targets import get_target
+from corsgen.targets.target import NO_OPTIONS, RenderOptions
 
 
 def template_root() -> Path:
@@ -47,15 +48,16 @@ class Rendering:
     notes: list[str] = field(default_factory=list)
 
 
-def render(policy: Policy, target_name: str) -> Rendering:
-    """Render ``policy`` for the target named ``target_name``.
+def render(policy: Policy, target_name: str, options: RenderOptions = NO_OPTIONS) -> Rendering:
+    """Render ``policy`` for the target named ``target_name``, with the target's ``options``
+    (already checked: see :meth:`corsgen.targets.Target.option_problems`).
 
     Raises :class:`corsgen.targets.CannotExpress` when the policy uses a feature the
     target cannot express: a config that silently dropped it would allow something else.
     """
     target = get_target(target_name)
     target.refuse_unexpressed(policy)
-    context = target.context(policy)
+    context = target.build_context(policy, options)
     values = _shallow(context)
     env = environment(target.template_folder)
     digest = policy.digest()
@@ -63,7 +65,7 @@ def render(policy: Policy, target_name: str) -> Rendering:
         file.name_for(policy.name): env.get_template(file.template).render(
             values, banner=target.banner(policy.name, digest, file)
         )
-        for file in target.files
+        for file in target.files_for(options)
     }
     return Rendering(files, target.notes(policy, context))
 

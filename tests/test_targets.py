@@ -58,7 +58,7 @@ def test_a_target_is_its_module_and_its_template_folder(target: str):
     declared = get_target(target)
     folder = template_root() / declared.template_folder
     assert sorted(path.name for path in folder.glob("*.j2")) == sorted(
-        file.template for file in declared.files
+        file.template for file in declared.files + declared.files_with_options
     )
 
 
@@ -181,3 +181,26 @@ def test_the_readme_target_table_matches_the_registry():
         assert server == f"{target.server} {target.version_floor}"
         assert files == ", ".join(f"`{file.name_for('NAME')}`" for file in target.files)
         assert needs.startswith(", ".join(target.needs))
+
+
+def test_a_target_declaring_no_options_refuses_every_option():
+    policy = load_policy(REPO / "examples" / "predict-api.yaml")
+    for target in REGISTRY.values():
+        if not target.options:
+            assert target.option_problems({"route-name": ("api",)}, [policy]) == [
+                f"--target {target.name} takes no --option (given: route-name); "
+                "`corsgen targets` lists each target's options"
+            ]
+            assert target.option_problems({}, [policy]) == []
+
+
+def test_options_reach_the_context_builder_of_the_target_that_declares_them():
+    from corsgen.targets.target import parse_options
+
+    policy = load_policy(REPO / "examples" / "predict-api.yaml")
+    options = parse_options(["parent-ref=gw", "backend=predict-api:8080"])
+    batch = render_all([policy], ["apache", "gateway-api"], options)
+    assert set(batch.files) == {"predict-api.conf", "predict-api.httproute.yaml"}
+    assert batch.placements["predict-api.httproute.yaml"] == (
+        get_target("gateway-api").files_with_options[0].placement
+    )

@@ -11,6 +11,11 @@ server would reject is refused here, naming the policy key.
 What the filter cannot say (``origin_regex``, port wildcards, app schemes, ``"null"``,
 ``block_disallowed_origins``, ``allow_private_network``) is refused through the capability
 table, never dropped.
+
+With ``--option`` (route-name, namespace, parent-ref, hostname, backend, path-prefix) the
+target writes a complete ``HTTPRoute`` instead, ``NAME.httproute.yaml``, ready for
+``kubectl apply``: one rule holding the same filter and the backends. Its own fields are
+checked against the HTTPRoute v1 schema's facts as the options are read.
 """
 
 from __future__ import annotations
@@ -23,7 +28,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
+from corsgen.targets.target import (
+    EVERY_FEATURE,
+    NAME,
+    OutputFile,
+    RenderOption,
+    RenderOptions,
+    Target,
+)
 
 if TYPE_CHECKING:
     from corsgen.policy import Policy
@@ -48,6 +60,14 @@ FILTER_FILE = OutputFile(
     part="HTTPRoute CORS filter",
     directive="paste",
     where="under filters: of each HTTPRoute rule that routes the API",
+)
+
+ROUTE_FILE = OutputFile(
+    pattern=f"{NAME}.httproute.yaml",
+    template="httproute.yaml.j2",
+    part="HTTPRoute",
+    directive="apply",
+    where="with kubectl apply -f (the complete route: CORS filter and backends)",
 )
 
 REASONS = {
@@ -207,6 +227,7 @@ class GatewayApiContext:
     expose_headers: list[str]
     max_age: int
     schema_default_max_age: int
+    route: Route | None  # with options: the complete HTTPRoute's own fields
 
 
 def yaml_scalar(value: str) -> str:
@@ -214,7 +235,7 @@ def yaml_scalar(value: str) -> str:
     return json.dumps(value)
 
 
-def gateway_api_context(policy: Policy) -> GatewayApiContext:
+def gateway_api_context(policy: Policy, options: RenderOptions) -> GatewayApiContext:
     cors = cors_filter(policy)["cors"]
     return GatewayApiContext(
         gateway_api_version=GATEWAY_API_VERSION,
@@ -225,6 +246,175 @@ def gateway_api_context(policy: Policy) -> GatewayApiContext:
         expose_headers=[yaml_scalar(header) for header in cors.get("exposeHeaders", [])],
         max_age=cors["maxAge"],
         schema_default_max_age=SCHEMA_DEFAULT_MAX_AGE,
+        route=route(policy, options) if options else None,
+    )
+
+
+# --- the complete route: its options and their values, checked as the schema would ---------------
+
+# The HTTPRoute v1 schema's facts for the fields the route holds (gateway-api v1.5.1,
+# config/crd/standard/gateway.networking.k8s.io_httproutes.yaml).
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+HOSTNAME = re.compile(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+HOSTNAME_MAX_LENGTH = 253
+MAX_PARENT_REFS = 32
+MAX_HOSTNAMES = 16
+MAX_BACKEND_REFS = 16
+PATH_MAX_LENGTH = 1024
+# The options that make a route; without any, the target writes the bare filter entry.
+REQUIRED_FOR_ROUTE = ("parent-ref", "backend")
+
+
+def _dns_label_problem(value: str) -> str | None:
+    if DNS_LABEL.fullmatch(value):
+        return None
+    return "not a DNS label (lower-case letters, digits and '-', at most 63, no '-' at an end)"
+
+
+def _parent_ref_problem(value: str) -> str | None:
+    namespace, slash, name = value.rpartition("/")
+    for part in (namespace, name) if slash else (name,):
+        if _dns_label_problem(part):
+            return (
+                f"write the Gateway as NAMESPACE/NAME or NAME, each a DNS label ({part!r} is not)"
+            )
+    return None
+
+
+def _hostname_problem(value: str) -> str | None:
+    if len(value) <= HOSTNAME_MAX_LENGTH and HOSTNAME.fullmatch(value):
+        return None
+    return (
+        "not an RFC 1123 host name (lower-case, optionally starting with '*.', no port, "
+        f"at most {HOSTNAME_MAX_LENGTH} characters)"
+    )
+
+
+def _backend_problem(value: str) -> str | None:
+    name, colon, port = value.rpartition(":")
+    if not colon or _dns_label_problem(name):
+        return "write the Service as NAME:PORT, NAME a DNS label (shop-api:8080)"
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        return f"the port {port!r} is not a number from 1 to 65535"
+    return None
+
+
+def _path_prefix_problem(value: str) -> str | None:
+    if value.startswith("/") and len(value) <= PATH_MAX_LENGTH and "//" not in value:
+        return None
+    return f"a path starting with '/', without '//', at most {PATH_MAX_LENGTH} characters"
+
+
+OPTIONS = (
+    RenderOption(
+        "route-name",
+        "metadata.name of the HTTPRoute (default: the policy's name)",
+        problem=_dns_label_problem,
+    ),
+    RenderOption("namespace", "metadata.namespace of the HTTPRoute", problem=_dns_label_problem),
+    RenderOption(
+        "parent-ref",
+        "a Gateway the route attaches to, NAMESPACE/NAME or NAME (required for a route)",
+        repeatable=True,
+        problem=_parent_ref_problem,
+    ),
+    RenderOption(
+        "hostname",
+        "a host name the route serves, *. allowed (default: the Gateway's listeners')",
+        repeatable=True,
+        problem=_hostname_problem,
+    ),
+    RenderOption(
+        "backend",
+        "a Service the rule routes to, NAME:PORT (required for a route)",
+        repeatable=True,
+        problem=_backend_problem,
+    ),
+    RenderOption(
+        "path-prefix",
+        "the rule's PathPrefix match (default: /, every path)",
+        problem=_path_prefix_problem,
+    ),
+)
+
+
+def route_option_rules(options: RenderOptions, policies: list[Policy]) -> list[str]:
+    """What the options must say together, once each value is valid on its own."""
+    if not options:
+        return []
+    problems = [
+        f"--target gateway-api writes a complete HTTPRoute only with --option {name}=...; "
+        "without options it writes the filter entry"
+        for name in REQUIRED_FOR_ROUTE
+        if name not in options
+    ]
+    for name, most in (
+        ("parent-ref", MAX_PARENT_REFS),
+        ("hostname", MAX_HOSTNAMES),
+        ("backend", MAX_BACKEND_REFS),
+    ):
+        if len(options.get(name, ())) > most:
+            problems.append(f"--option {name} is given {len(options[name])} times; at most {most}")
+        if len(set(options.get(name, ()))) < len(options.get(name, ())):
+            problems.append(f"--option {name} repeats a value")
+    if "route-name" in options and len(policies) > 1:
+        # Two routes of one name would replace each other in the cluster.
+        problems.append(
+            f"--option route-name names one route, but {len(policies)} policies are rendered; "
+            "render one policy per route, or leave route-name out (each route is named "
+            "after its policy)"
+        )
+    elif "route-name" not in options:
+        problems += [
+            f"policy {policy.name!r}: its name is not a DNS label, so it cannot name the "
+            "HTTPRoute; give --option route-name=..."
+            for policy in policies
+            if _dns_label_problem(policy.name)
+        ]
+    return problems
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    name: str
+    namespace: str | None
+
+
+@dataclass(frozen=True)
+class BackendRef:
+    name: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Route:
+    """The route's own fields, as YAML scalars where they are strings."""
+
+    name: str
+    namespace: str | None
+    parent_refs: list[ParentRef]
+    hostnames: list[str]
+    path_prefix: str
+    backend_refs: list[BackendRef]
+
+
+def route(policy: Policy, options: RenderOptions) -> Route:
+    def one(name: str, default: str | None) -> str | None:
+        return options[name][0] if name in options else default
+
+    parents = [value.rpartition("/") for value in options["parent-ref"]]
+    backends = [value.rpartition(":") for value in options["backend"]]
+    namespace = one("namespace", None)
+    return Route(
+        name=yaml_scalar(one("route-name", policy.name) or policy.name),
+        namespace=yaml_scalar(namespace) if namespace else None,
+        parent_refs=[
+            ParentRef(yaml_scalar(name), yaml_scalar(space) if space else None)
+            for space, _, name in parents
+        ],
+        hostnames=[yaml_scalar(host) for host in options.get("hostname", ())],
+        path_prefix=yaml_scalar(one("path-prefix", "/") or "/"),
+        backend_refs=[BackendRef(yaml_scalar(name), int(port)) for name, _, port in backends],
     )
 
 
@@ -261,4 +451,7 @@ TARGET = Target(
     notes=gateway_api_notes,
     reasons=REASONS,
     limits=gateway_api_limits,
+    options=OPTIONS,
+    option_rules=route_option_rules,
+    files_with_options=(ROUTE_FILE,),
 )

@@ -3,8 +3,9 @@
 A target module (``corsgen/targets/<name>.py``) defines ``TARGET = Target(...)``: the files
 it writes and where each is included, the server version it is tested against, the
 modules it needs, the policy features it can express, its context builder and its
-template folder. Everything else (render, check, the CLI's choices, ``corsgen targets``)
-reads these facts; nothing else names a target.
+template folder, and the render options it takes (``--option NAME=VALUE``). Everything
+else (render, check, the CLI's choices, ``corsgen targets``) reads these facts; nothing else
+names a target.
 """
 
 from __future__ import annotations
@@ -84,12 +85,55 @@ class OutputFile:
         return f"{self.directive} {self.where}"
 
 
+# What the command line's ``--option NAME=VALUE`` gave one target: name -> values, in order.
+RenderOptions = Mapping[str, tuple[str, ...]]
+NO_OPTIONS: RenderOptions = {}
+
+
+def _any_value(value: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class RenderOption:
+    """One ``--option NAME=VALUE`` a target takes: what it means and which values it accepts."""
+
+    name: str  # the NAME of --option NAME=VALUE
+    help: str  # what it sets, said in `corsgen targets` and in refusals
+    repeatable: bool = False  # whether --option NAME=... may be given more than once
+    # Why a value is refused (None: accepted); said after "--option NAME=VALUE: ".
+    problem: Callable[[str], str | None] = _any_value
+
+
 class CannotExpress(ValueError):
     """Policies that use features a target cannot express; one line per policy and feature."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class BadOptions(ValueError):
+    """``--option`` values the targets of a run refuse; one line per option or value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def parse_options(given: list[str]) -> dict[str, tuple[str, ...]]:
+    """``["route-name=api", "hostname=a", "hostname=b"]`` as ``{name: values}``, in order."""
+    options: dict[str, tuple[str, ...]] = {}
+    malformed = []
+    for text in given:
+        name, equals, value = text.partition("=")
+        if not equals or not name:
+            malformed.append(f"--option {text!r}: write it as NAME=VALUE (route-name=api)")
+            continue
+        options[name] = (*options.get(name, ()), value)
+    if malformed:
+        raise BadOptions(malformed)
+    return options
 
 
 ContextT = TypeVar("ContextT")
@@ -103,6 +147,10 @@ def _no_limits(policy: Policy) -> list[str]:
     return []
 
 
+def _no_option_rules(options: RenderOptions, policies: list[Policy]) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class Target(Generic[ContextT]):
     """One edge server corsgen renders for."""
@@ -113,7 +161,9 @@ class Target(Generic[ContextT]):
     needs: tuple[str, ...]  # server modules the files use
     files: tuple[OutputFile, ...]  # in include order
     expresses: frozenset[str]  # keys of POLICY_FEATURES
-    context: Callable[[Policy], ContextT]  # the values the templates print
+    # The values the templates print: context(policy), or, for a target that declares
+    # options, context(policy, options) (options may be empty).
+    context: Callable[..., ContextT]
     template_folder: str
     notes: Callable[[Policy, ContextT], list[str]] = _no_notes  # for the operator, on stderr
     comment: str = "# "
@@ -122,6 +172,13 @@ class Target(Generic[ContextT]):
     # Limits of the target's format beyond the feature table (a maximum number of entries,
     # a stricter origin syntax): one problem per value, naming the policy key and why.
     limits: Callable[[Policy], list[str]] = _no_limits
+    # The --option NAME=VALUE it takes; a target that declares none refuses every option.
+    options: tuple[RenderOption, ...] = ()
+    # Rules across options and the policies of one run (options that need one another).
+    option_rules: Callable[[RenderOptions, list[Policy]], list[str]] = _no_option_rules
+    # Written instead of ``files`` when options are given (gateway-api: a complete
+    # HTTPRoute instead of the bare filter entry); empty: ``files`` either way.
+    files_with_options: tuple[OutputFile, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = self.expresses - EVERY_FEATURE
@@ -129,6 +186,38 @@ class Target(Generic[ContextT]):
             raise ValueError(f"target {self.name!r} names unknown features {sorted(unknown)}")
         if not set(self.reasons) <= EVERY_FEATURE - self.expresses:
             raise ValueError(f"target {self.name!r} gives reasons for features it expresses")
+
+    def files_for(self, options: RenderOptions) -> tuple[OutputFile, ...]:
+        return self.files_with_options if options and self.files_with_options else self.files
+
+    def build_context(self, policy: Policy, options: RenderOptions) -> ContextT:
+        # Targets without options keep their one-argument builder.
+        return self.context(policy, options) if self.options else self.context(policy)
+
+    def option_problems(self, options: RenderOptions, policies: list[Policy]) -> list[str]:
+        """Each option or value this target refuses, one line each, then its own rules."""
+        if options and not self.options:
+            return [
+                f"--target {self.name} takes no --option (given: {', '.join(options)}); "
+                "`corsgen targets` lists each target's options"
+            ]
+        declared = {option.name: option for option in self.options}
+        problems = []
+        for name, values in options.items():
+            option = declared.get(name)
+            if option is None:
+                problems.append(
+                    f"--option {name}: --target {self.name} has no such option; "
+                    f"it takes {', '.join(declared)}"
+                )
+                continue
+            if len(values) > 1 and not option.repeatable:
+                problems.append(f"--option {name} is given {len(values)} times; it takes one value")
+            for value in values:
+                problem = option.problem(value)
+                if problem is not None:
+                    problems.append(f"--option {name}={value}: {problem}")
+        return problems or self.option_rules(options, policies)
 
     def unexpressed(self, policy: Policy) -> list[str]:
         """The features ``policy`` uses that this target cannot express."""
@@ -167,6 +256,14 @@ class Target(Generic[ContextT]):
             "cannot_express": [
                 feature for feature in POLICY_FEATURES if feature not in self.expresses
             ],
+            "options": [
+                {"name": option.name, "help": option.help, "repeatable": option.repeatable}
+                for option in self.options
+            ],
+            "files_with_options": [
+                {"name": file.pattern, "template": file.template, "placement": file.placement}
+                for file in self.files_with_options
+            ],
         }
 
     # The banner: the first lines of every file, and how check recognises a file it wrote.
@@ -184,7 +281,7 @@ class Target(Generic[ContextT]):
 
     def wrote(self, file_name: str, first_lines: list[str]) -> bool:
         """Whether a file of this name, starting with these lines, is one this target writes."""
-        if not any(file.matches(file_name) for file in self.files):
+        if not any(file.matches(file_name) for file in self.files + self.files_with_options):
             return False
         if len(first_lines) < 2:
             return False
