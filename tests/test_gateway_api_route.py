@@ -304,3 +304,30 @@ def test_every_option_says_what_it_sets():
     for option in get_target("gateway-api").options:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", option.name)
         assert option.help
+
+
+# --- docs/kubernetes.md and examples/kubernetes/route -------------------------------------------
+
+
+def test_the_documented_route_command_keeps_the_committed_example_current():
+    doc = (REPO / "docs" / "kubernetes.md").read_text(encoding="utf-8")
+    section = doc.split("## A complete HTTPRoute", 1)[1]
+    command = re.search(r"```bash\n(corsgen render .*?)\n```", section, re.S)
+    assert command is not None
+    options = re.findall(r"--option (\S+)", command.group(1))
+    assert "--out-dir route/" in command.group(1)
+    example = REPO / "examples" / "kubernetes"
+    result = run(
+        "check",
+        str(example / "policies"),
+        "--target",
+        "gateway-api",
+        *options_arguments(options),
+        "--out-dir",
+        str(example / "route"),
+    )
+    assert result.exit_code == 0, result.output
+    route = yaml.safe_load((example / "route" / "shop-api.httproute.yaml").read_text())
+    hand_written = yaml.safe_load((example / "httproute.yaml").read_text())
+    # The rendered route says what the hand-written one of the page says.
+    assert route == hand_written
