@@ -399,21 +399,23 @@ class Route:
 
 
 def route(policy: Policy, options: RenderOptions) -> Route:
-    def one(name: str, default: str | None) -> str | None:
+    """The route's fields from options that route_option_rules has already accepted."""
+
+    def first(name: str, default: str) -> str:
         return options[name][0] if name in options else default
 
+    namespace = first("namespace", "")
     parents = [value.rpartition("/") for value in options["parent-ref"]]
     backends = [value.rpartition(":") for value in options["backend"]]
-    namespace = one("namespace", None)
     return Route(
-        name=yaml_scalar(one("route-name", policy.name) or policy.name),
+        name=yaml_scalar(first("route-name", policy.name)),
         namespace=yaml_scalar(namespace) if namespace else None,
         parent_refs=[
             ParentRef(yaml_scalar(name), yaml_scalar(space) if space else None)
             for space, _, name in parents
         ],
         hostnames=[yaml_scalar(host) for host in options.get("hostname", ())],
-        path_prefix=yaml_scalar(one("path-prefix", "/") or "/"),
+        path_prefix=yaml_scalar(first("path-prefix", "/")),
         backend_refs=[BackendRef(yaml_scalar(name), int(port)) for name, _, port in backends],
     )
 
