@@ -1,7 +1,10 @@
-"""corsgen: a validated CORS policy rendered into nginx and Apache edge configuration.
+"""corsgen: a validated CORS policy rendered into edge configuration.
+
+Targets: nginx, Apache and HAProxy configuration, and Gateway API HTTPRoute CORS filters.
 
 Data flows one way: ``load`` (YAML with line numbers) → ``policy`` (validate,
-normalise) → ``context`` (per-target values) → ``render`` (Jinja templates) → files.
+normalise) → ``targets`` (each target's context) → ``render`` (Jinja templates) → files
+(docs/architecture.md).
 """
 
 __version__ = "0.1.0"

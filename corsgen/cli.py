@@ -80,8 +80,9 @@ class _Commands(TyperGroup):
 app = typer.Typer(
     cls=_Commands,
     help=(
-        "Render a CORS policy file (YAML) into nginx and Apache configuration that "
-        "answers preflights at the edge and sets CORS headers on every response."
+        "Render a CORS policy file (YAML) into edge configuration (nginx, Apache, HAProxy, "
+        "Gateway API) that answers preflights at the edge and sets CORS headers on every "
+        "response."
     ),
     no_args_is_help=True,
     add_completion=True,
