@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,13 +32,16 @@ def expresses(target: str, policy_path: Path) -> bool:
     return not get_target(target).unexpressed_problems(load_policy(policy_path))
 
 
-def golden_cases():
+def golden_cases() -> list[Any]:
     # A target with refusals (gateway-api) has goldens only for the policies it expresses;
     # its refusals of the others are tested with the target (tests/test_gateway_api.py).
-    for policy_path in GOLDEN_POLICIES:
-        for target in TARGETS:
-            if expresses(target, policy_path):
-                yield pytest.param(policy_path, target, id=f"{policy_path.stem}-{target}")
+    # A list, not a generator: pytest 10 refuses iterators in parametrize.
+    return [
+        pytest.param(policy_path, target, id=f"{policy_path.stem}-{target}")
+        for policy_path in GOLDEN_POLICIES
+        for target in TARGETS
+        if expresses(target, policy_path)
+    ]
 
 
 @pytest.mark.parametrize(("policy_path", "target"), golden_cases())
