@@ -24,7 +24,6 @@ browser then refuses what it read before: the proof that these tests have teeth.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import struct
@@ -42,6 +41,7 @@ from corsgen.evaluate import match_origin
 from corsgen.policy import Policy, load_policy
 from edgeharness.availability import skip_unless_available, unavailable
 from edgeharness.upstream import Upstream
+from edgeharness.upstream.app import predict_answer
 from integration.browser import chromium
 from integration.browser.pages import CallResult, Frontend, PageServer
 from integration.edge import SNIPPET_SUFFIX, EdgeServer, Site, render
@@ -256,17 +256,6 @@ def make_png(width: int = 24, height: int = 16) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
-
-
-def predict_answer(data: bytes) -> dict[str, Any]:
-    """What the stub's fake model answers for these bytes (predict_stub/app.py)."""
-    digest = hashlib.sha256(data).digest()
-    labels = ["cat", "dog", "bird", "fish"]
-    return {
-        "label": labels[digest[0] % len(labels)],
-        "score": round(0.5 + digest[1] / 512, 4),
-        "bytes": len(data),
-    }
 
 
 # --- fixtures ------------------------------------------------------------------------------
