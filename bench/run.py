@@ -262,6 +262,21 @@ def reference_rewritemap(name: str, map_file: Path, origins: tuple[str, ...]) ->
 """
 
 
+# Reference for HAProxy: the least a fragment sending this policy's headers can do — one
+# map lookup and the four response headers, no preflights, no removal of upstream headers.
+def haproxy_reference_minimal(map_file: Path, origins: tuple[str, ...]) -> str:
+    map_file.write_text("".join(f"{origin} {origin}\n" for origin in origins), encoding="utf-8")
+    found = "{ var(txn.ref_min.origin) -m found }"
+    return (
+        f'http-request set-var(txn.ref_min.origin) req.fhdr(origin,1),map_str("{map_file}")\n'
+        "http-after-response set-header Access-Control-Allow-Origin"
+        f' "%[var(txn.ref_min.origin)]" if {found}\n'
+        f'http-after-response set-header Access-Control-Allow-Credentials "true" if {found}\n'
+        f'http-after-response set-header Access-Control-Expose-Headers "X-Request-Id" if {found}\n'
+        'http-after-response add-header Vary "Origin"\n'
+    )
+
+
 # --- the plan -------------------------------------------------------------------------------
 
 
@@ -453,6 +468,14 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
             port = bench.site("nginx", f"reference-{size}", body)
             origins = (exact_origin(size - 1), exact_origin(size))
             bench.pair("nginx", port, f"reference-{size}", label, size, origins, None)
+    if "haproxy" in servers:
+        size = min(plan.exact_sizes)
+        origins = exact_policy(size).origins
+        body = haproxy_reference_minimal(bench.root / "haproxy-reference.map", origins)
+        port = bench.site("haproxy", "reference-minimal", body)
+        label = "reference: one map + this policy's 4 response headers, no preflights"
+        allowed_and_not = (exact_origin(size - 1), exact_origin(size))
+        bench.pair("haproxy", port, "minimal", label, size, allowed_and_not, None)
     if "apache" in servers:
         label = "reference: RewriteMap txt: lookup file (hand-written, ACAO only)"
         for size in plan.lookup_sizes:
