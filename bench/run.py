@@ -183,14 +183,18 @@ class Block:
     cases: list[Case]
 
 
+def write_policy(spec: PolicySpec, root: Path) -> Path:
+    path = root / "policies" / f"{spec.name}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(spec.yaml(), encoding="utf-8")
+    return path
+
+
 def render(spec: PolicySpec, target: str, root: Path) -> dict[str, str]:
     from corsgen.policy import load_policy
     from corsgen.render import render as render_policy
 
-    path = root / "policies" / f"{spec.name}.yaml"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(spec.yaml(), encoding="utf-8")
-    return render_policy(load_policy(path), target).files
+    return render_policy(load_policy(write_policy(spec, root)), target).files
 
 
 # Reference configuration of the kind ingress-nginx generates for a list of origins: a
@@ -534,7 +538,8 @@ def add_floor_cases(bench: Bench, plan: Plan) -> None:
 def add_anchor_cases(bench: Bench, plan: Plan, servers: list[str]) -> None:
     # The app enforces the smallest policy: the list Starlette (a list scan) handles best.
     size = min(plan.exact_sizes)
-    bench.anchor_policy = bench.root / "policies" / f"{exact_policy(size).name}.yaml"
+    # Written here too: with --only anchor no edge has rendered it.
+    bench.anchor_policy = write_policy(exact_policy(size), bench.root)
     origin = exact_origin(size - 1)
     port = edges.free_port()
     app = "Starlette CORSMiddleware under uvicorn"
