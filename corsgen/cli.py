@@ -333,12 +333,19 @@ def targets(
         for t in REGISTRY.values()
         for file in t.files
     ]
+    options = [["target", "--option NAME=VALUE", "what it sets"]]
+    options += [
+        [t.name, option.name + (" (repeatable)" if option.repeatable else ""), option.help]
+        for t in REGISTRY.values()
+        for option in t.options
+    ]
     features = [["policy feature", *REGISTRY]]
     features += [
         [feature, *("yes" if feature in t.expresses else "no" for t in REGISTRY.values())]
         for feature in POLICY_FEATURES
     ]
-    typer.echo("\n\n".join(_aligned(rows) for rows in (servers, files, features)))
+    tables = (servers, files, options, features) if len(options) > 1 else (servers, files, features)
+    typer.echo("\n\n".join(_aligned(rows) for rows in tables))
 
 
 def _aligned(rows: list[list[str]]) -> str:

@@ -147,6 +147,12 @@ def test_corsgen_targets_prints_each_target_and_its_capabilities():
                 and line.endswith(file.placement)
                 for line in lines
             )
+    for target in REGISTRY.values():
+        for option in target.options:
+            assert any(
+                line.split()[:2] == [target.name, option.name] and line.endswith(option.help)
+                for line in lines
+            ), f"corsgen targets does not list {target.name}'s option {option.name}"
     header = next(line for line in lines if line.startswith("policy feature"))
     assert header.split()[2:] == list(TARGETS)
     for feature in POLICY_FEATURES:
