@@ -1,0 +1,262 @@
+"""Caddy: a Caddyfile snippet the operator ``import``s into the block that serves the API.
+
+``NAME.caddy`` holds named matchers, ``map``, ``vars``, ``header`` and a ``route`` of
+``respond`` lines. Imported at the top of the site block (or of the ``handle`` block that
+proxies the API), it answers preflights at the edge and puts the policy's headers on every
+response, Caddy's own errors included: ``header`` without ``defer`` writes into the
+response before the next handler runs, and Caddy keeps those fields when ``basic_auth``
+(401) or ``reverse_proxy`` (502) fails; ``header`` with ``defer`` then replaces what the
+upstream sent, so every ``Access-Control-*`` field appears at most once.
+
+Caddy sorts the directives of a block by its directive order, and ``basic_auth`` /
+``forward_auth`` come before ``route`` and ``respond``: where the API authenticates, the
+operator writes the authentication and the handlers inside a ``route`` after the import
+(docs/caddy.md), so preflights are answered first. No global option is needed.
+
+The allow-list is one CEL ``expression`` (Caddy's ``in`` on a constant list is a hash set
+lookup after CEL's constant optimisation, where ``map`` and the ``header`` matcher compare
+entry by entry); wildcard entries are matched by rewriting the Origin into the entry's form
+with a ``map`` regex (``https://a.b.example.org`` -> ``https://*.example.org``) and looking
+that key up, one lookup per form, however many wildcard entries there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from corsgen.targets.common import Common, anchored_regexes, common_values, exact_origins, name_stem
+from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
+
+if TYPE_CHECKING:
+    from corsgen.origins import OriginPattern
+    from corsgen.policy import Policy
+
+SNIPPET_FILE = OutputFile(
+    pattern=f"{NAME}.caddy",
+    template="snippet.caddy.j2",
+    part="Caddy part",
+    directive="import",
+    where=(
+        "at the top of the site (or handle) block that serves the API; "
+        "authentication after it, inside route { }"
+    ),
+)
+
+# The request's Origin as Caddy reads it (repeated field lines joined with ",").
+ORIGIN = "{http.request.header.Origin}"
+REQUEST_METHOD = "{http.request.header.Access-Control-Request-Method}"
+# Repeated Access-Control-Request-Headers lines joined with "," (a proxy may split one).
+REQUEST_HEADERS = "{http.request.header.Access-Control-Request-Headers}"
+PRIVATE_NETWORK = "{http.request.header.Access-Control-Request-Private-Network}"
+
+# An Origin rewritten into the form a wildcard entry is written in; only Origins made of
+# scheme, DNS name or IP literal and port are rewritten, so a key never holds a "*" that
+# the Origin brought itself. Go's regexp (RE2) is leftmost-first like PCRE: the greedy
+# label group leaves exactly the entry's {labels} labels to the group behind it.
+_HOST = r"([a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])"
+ANY_PORT_REGEX = rf"^(https?://{_HOST})(:[0-9]+)?$"
+ANY_PORT_KEY = "${1}:*"
+SUBDOMAIN_REGEX = r"^(https?://)[a-z0-9_-]+(\.[a-z0-9_-]+)*((\.[a-z0-9_-]+){{{labels}}}(:[0-9]+)?)$"
+SUBDOMAIN_KEY = "${1}*${3}"
+SUBDOMAIN_ANY_PORT_REGEX = (
+    r"^(https?://)[a-z0-9_-]+(\.[a-z0-9_-]+)*((\.[a-z0-9_-]+){{{labels}}})(:[0-9]+)?$"
+)
+SUBDOMAIN_ANY_PORT_KEY = "${1}*${3}:*"
+
+
+@dataclass(frozen=True)
+class WildcardForm:
+    """One form of wildcard entry: the ``map`` that rewrites an Origin into it, and the
+    entries of that form (the keys the rewritten Origin is looked up among)."""
+
+    destination: str  # the map's output placeholder name
+    regex: str
+    key: str
+    entries: list[str]
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """The CEL expressions of the snippet's named matchers (one request class each)."""
+
+    listed: str  # the Origin is on the policy's list (evaluated once, into a variable)
+    preflight_allowed: str
+    preflight_denied: str
+    actual_allowed: str  # every other request of an allowed Origin
+    actual_other: str  # every other request: Origin not allowed, or none
+    blocked: str  # an actual request of a not allowed Origin (block_disallowed_origins)
+    private_network: str  # an allowed preflight asking for the private network
+    request_headers: str  # an allowed preflight naming request headers
+
+
+@dataclass(frozen=True)
+class CaddyContext:
+    common: Common
+    file_name: str
+    id: str  # the prefix of every matcher, variable and map output: corsgen.<stem>
+    origin: str
+    request_headers: str  # the placeholder of Access-Control-Request-Headers
+    wildcard_forms: list[WildcardForm]
+    conditions: Conditions
+    # The CORS fields an actual response carries; the deferred header removes the others.
+    actual_headers: tuple[str, ...]
+
+
+def caddy_prefix(name: str) -> str:
+    """``corsgen.<stem>``: stems hold no dot, so one name's identifiers never equal
+    another's, whatever the suffixes."""
+    return "corsgen." + name_stem(name)
+
+
+def _label_count(origin: OriginPattern) -> int:
+    return len(origin.host.split("."))
+
+
+def wildcard_forms(policy: Policy, prefix: str) -> list[WildcardForm]:
+    """One form per distinct (port wildcard, label count), each with its entries."""
+    groups: dict[tuple[bool, int], list[str]] = {}
+    for origin in policy.origins:
+        if origin.kind == "pattern":
+            labels = _label_count(origin) if origin.any_subdomain else 0
+            groups.setdefault((origin.any_port, labels), []).append(origin.text)
+    forms = []
+    for (any_port, labels), entries in sorted(groups.items()):
+        if labels == 0:
+            name, regex, key = "any_port", ANY_PORT_REGEX, ANY_PORT_KEY
+        elif any_port:
+            name = f"labels_{labels}_any_port"
+            regex = SUBDOMAIN_ANY_PORT_REGEX.format(labels=labels)
+            key = SUBDOMAIN_ANY_PORT_KEY
+        else:
+            name, regex, key = (
+                f"labels_{labels}",
+                SUBDOMAIN_REGEX.format(labels=labels),
+                SUBDOMAIN_KEY,
+            )
+        forms.append(WildcardForm(f"{prefix}.wildcard_{name}", regex, key, entries))
+    return forms
+
+
+def _cel_list(values: list[str]) -> str:
+    # Origins hold no quote or backslash (validation refuses them): a plain CEL string.
+    return "[" + ", ".join(f'"{value}"' for value in values) + "]"
+
+
+def listed_expression(policy: Policy, forms: list[WildcardForm]) -> str:
+    """The CEL expression that is true when the Origin is on the policy's list.
+
+    Exact origins and each wildcard form are one ``in`` on a constant list (a set lookup);
+    ``origin_regex`` entries are CEL's ``matches`` (Go's RE2), tried in order after them.
+    """
+    parts = []
+    exact = exact_origins(policy)
+    if exact:
+        parts.append(f"{ORIGIN} in {_cel_list(exact)}")
+    parts += [f"{{{form.destination}}} in {_cel_list(form.entries)}" for form in forms]
+    # Raw CEL strings: the regex's backslashes reach RE2 as written (a regex holds no quote).
+    parts += [f'{ORIGIN}.matches(r"{regex}")' for regex in anchored_regexes(policy)]
+    return " || ".join(parts) if parts else "false"
+
+
+def conditions(policy: Policy, prefix: str, forms: list[WildcardForm]) -> Conditions:
+    sent = f'{ORIGIN} != ""'
+    # Only an OPTIONS request with Origin and Access-Control-Request-Method is a preflight.
+    preflight = f'({{http.request.method}} == "OPTIONS" && {sent} && {REQUEST_METHOD} != "")'
+    if policy.allows_any_origin:
+        # origins "*": every preflight is answered, every other response carries ACAO "*",
+        # with an Origin or without.
+        return Conditions(
+            listed="true",
+            preflight_allowed=preflight,
+            preflight_denied="false",
+            actual_allowed=f"!{preflight}",
+            actual_other="false",
+            blocked="false",
+            private_network=f'{preflight} && {PRIVATE_NETWORK} == "true"',
+            request_headers=f'{preflight} && {REQUEST_HEADERS} != ""',
+        )
+    # The variable the listed matcher set, once per request.
+    allowed = f'{{http.vars.{prefix}.allowed}} == "yes"'
+    return Conditions(
+        listed=f"{sent} && ({listed_expression(policy, forms)})",
+        preflight_allowed=f"{allowed} && {preflight}",
+        preflight_denied=f"!({allowed}) && {preflight}",
+        actual_allowed=f"{allowed} && !{preflight}",
+        actual_other=f"!({allowed}) && !{preflight}",
+        blocked=f"{sent} && !({allowed}) && !{preflight}",
+        private_network=f'{allowed} && {preflight} && {PRIVATE_NETWORK} == "true"',
+        request_headers=f'{allowed} && {preflight} && {REQUEST_HEADERS} != ""',
+    )
+
+
+def actual_headers(policy: Policy) -> tuple[str, ...]:
+    return (
+        "Access-Control-Allow-Origin",
+        *(["Access-Control-Allow-Credentials"] if policy.allow_credentials else []),
+        *(["Access-Control-Expose-Headers"] if policy.expose_headers else []),
+    )
+
+
+def caddy_context(policy: Policy) -> CaddyContext:
+    prefix = caddy_prefix(policy.name)
+    forms = [] if policy.allows_any_origin else wildcard_forms(policy, prefix)
+    return CaddyContext(
+        common=common_values(policy),
+        file_name=SNIPPET_FILE.name_for(policy.name),
+        id=prefix,
+        origin=ORIGIN,
+        request_headers=REQUEST_HEADERS,
+        wildcard_forms=forms,
+        conditions=conditions(policy, prefix, forms),
+        actual_headers=actual_headers(policy),
+    )
+
+
+def regex_limits(policy: Policy) -> list[str]:
+    """``origin_regex`` entries Caddy would read differently from the policy's meaning."""
+    problems = []
+    for index, regex in enumerate(policy.origin_regex):
+        where = f"policy {policy.name!r}: origin_regex[{index}] {regex!r}"
+        for position, char in enumerate(regex):
+            following = regex[position + 1 : position + 2]
+            if char == "{" and (following.isalpha() or following == "$"):
+                problems.append(
+                    f"{where}: --target caddy cannot express '{{{following}': the Caddyfile "
+                    "and Caddy's CEL read {name} and {$NAME} as placeholders and environment "
+                    "variables; match the brace with [{] instead"
+                )
+                break
+        if _escapes(regex) & {"s", "S"}:
+            problems.append(
+                f"{where}: --target caddy cannot express \\s or \\S: Go's regexp leaves the "
+                "vertical tab out of \\s where Python and PCRE include it; write the "
+                "characters out ([ \\t]), or leave them out (an Origin holds no whitespace)"
+            )
+    return problems
+
+
+def _escapes(regex: str) -> set[str]:
+    """The characters written after a backslash (``\\s`` -> ``s``)."""
+    found = set()
+    position = 0
+    while position < len(regex):
+        if regex[position] == "\\" and position + 1 < len(regex):
+            found.add(regex[position + 1])
+            position += 2
+        else:
+            position += 1
+    return found
+
+
+TARGET = Target(
+    name="caddy",
+    server="Caddy",
+    version_floor="2.11",
+    needs=(),
+    files=(SNIPPET_FILE,),
+    expresses=EVERY_FEATURE,
+    context=caddy_context,
+    template_folder="caddy",
+    limits=regex_limits,
+)

