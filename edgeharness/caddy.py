@@ -43,10 +43,13 @@ def _indented(lines: str, indent: str) -> str:
     return "".join(indent + line if line.strip() else line for line in lines.splitlines(True))
 
 
-def site_block(
-    address: str, imports: Sequence[str], upstream: str | None, routes: SiteRoutes
-) -> str:
-    """One site: every ``handle`` that serves the API imports the snippets first.
+def site_block(port: int, imports: Sequence[str], upstream: str | None, routes: SiteRoutes) -> str:
+    """One site on 127.0.0.1:``port``: every ``handle`` that serves the API imports the
+    snippets first.
+
+    The address names no host (``http://:port``, bound to 127.0.0.1): Caddy matches a
+    site's host against the request's Host, and pages on localhost or app.localhost call
+    the same edge.
 
     ``upstream`` None: ``reverse_proxy`` to a port nobody listens on, so Caddy answers
     its own 502. Authentication sits in a ``route`` after the imports, as docs/caddy.md
@@ -67,7 +70,8 @@ def site_block(
         f"handle {routes.static_path}* {{\n{_indented(static, chr(9))}}}\n"
         f"handle {{\n{_indented(imported + proxy, chr(9))}}}\n"
     )
-    return f"{address} {{\n{_indented(routes.control + handles, chr(9))}}}\n"
+    body = "bind 127.0.0.1\n" + routes.control + handles
+    return f"http://:{port} {{\n{_indented(body, chr(9))}}}\n"
 
 
 def caddyfile(sites: Sequence[str], *, storage: str, admin: str = "off", comment: str = "") -> str:

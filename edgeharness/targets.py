@@ -285,6 +285,7 @@ class CaddyTarget(Target):
 
 CADDY = CaddyTarget("caddy", "caddy", "CORSGEN_CADDY_IMAGE", "corsgen-test-caddy:bookworm")
 TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY)}
+TARGETS[CADDY.name] = CADDY
 
 
 # --- settings the rendered files ask the operator for ------------------------------------------

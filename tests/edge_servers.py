@@ -469,7 +469,7 @@ class CaddyEdge(Edge):
             control=control,
         )
         site = site_block(
-            f"http://127.0.0.1:{self.port}",
+            self.port,
             [str(self.policy_dir / "policy.caddy")],
             None if self.upstream_down else f"127.0.0.1:{self.upstream.port}",
             routes,

@@ -35,9 +35,7 @@ def caddy(verb: str, config: Path) -> subprocess.CompletedProcess[str]:
 
 def config_importing(snippets: list[Path], tmp_path: Path) -> Path:
     routes = SiteRoutes(static_root=str(tmp_path))
-    site = site_block(
-        "http://127.0.0.1:8080", [str(path) for path in snippets], "127.0.0.1:8000", routes
-    )
+    site = site_block(8080, [str(path) for path in snippets], "127.0.0.1:8000", routes)
     config = tmp_path / "Caddyfile"
     config.write_text(caddyfile([site], storage=str(tmp_path / "data")))
     return config
@@ -127,3 +125,27 @@ def test_a_policy_that_validates_has_no_unsafe_characters_for_the_caddyfile():
         load_policy_text = "version: 1\nname: x\norigins: ['https://a`b.example.com']\n"
         policy_from_document(load_text(load_policy_text, Path("x.yaml")))
     assert load_policy(REPO / "examples" / "predict-api.yaml")
+
+
+def test_a_long_allow_list_is_cut_into_cel_expressions_caddy_accepts(tmp_path):
+    # cel-go refuses an expression over 100 000 code points; 10 000 origins are ~400 000.
+    origins = [f"https://tenant-{index}.customers.example.com" for index in range(10_000)]
+    wildcards = [f"https://*.region-{index}.example.net" for index in range(1_000)]
+    text = "version: 1\nname: many\norigins:\n" + "".join(
+        f"  - {origin}\n" for origin in origins + wildcards
+    )
+    policy = policy_from_document(load_text(text, Path("many.yaml")))
+    (snippet,) = render(policy, "caddy").files.values()
+    expressions = [
+        line for line in snippet.splitlines() if ".listed_" in line and "expression" in line
+    ]
+    assert len(expressions) > 4
+    assert all(len(line) < 100_000 for line in expressions)
+    # Every origin and wildcard entry is in exactly one part.
+    assert sum(line.count('"https://tenant-') for line in expressions) == len(origins)
+    assert sum(line.count('"https://*.region-') for line in expressions) == len(wildcards)
+    require_installed(CADDY)
+    path = tmp_path / "many.caddy"
+    path.write_text(snippet)
+    result = caddy("validate", config_importing([path], tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]

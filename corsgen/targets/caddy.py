@@ -80,7 +80,9 @@ class WildcardForm:
 class Conditions:
     """The CEL expressions of the snippet's named matchers (one request class each)."""
 
-    listed: str  # the Origin is on the policy's list (evaluated once, into a variable)
+    # The Origin is on the policy's list: one expression per part of a long list, each
+    # evaluated once per request into the same variable.
+    listed: list[str]
     preflight_allowed: str
     preflight_denied: str
     actual_allowed: str  # every other request of an allowed Origin
@@ -98,6 +100,7 @@ class CaddyContext:
     origin: str
     request_headers: str  # the placeholder of Access-Control-Request-Headers
     wildcard_forms: list[WildcardForm]
+    has_regexes: bool
     conditions: Conditions
     # The CORS fields an actual response carries; the deferred header removes the others.
     actual_headers: tuple[str, ...]
@@ -138,25 +141,56 @@ def wildcard_forms(policy: Policy, prefix: str) -> list[WildcardForm]:
     return forms
 
 
+# cel-go refuses an expression of more than 100 000 code points (Caddy keeps its default):
+# a long allow-list is split over several matchers, each well under it.
+CEL_SIZE_LIMIT = 100_000
+CEL_BUDGET = 90_000
+
+
 def _cel_list(values: list[str]) -> str:
     # Origins hold no quote or backslash (validation refuses them): a plain CEL string.
     return "[" + ", ".join(f'"{value}"' for value in values) + "]"
 
 
-def listed_expression(policy: Policy, forms: list[WildcardForm]) -> str:
-    """The CEL expression that is true when the Origin is on the policy's list.
+def _membership_clauses(subject: str, values: list[str]) -> list[str]:
+    """``subject in [...]`` over ``values``, in as few clauses as fit the budget each."""
+    clauses: list[str] = []
+    chunk: list[str] = []
+    size = len(subject) + 6
+    for value in values:
+        if chunk and size + len(value) + 4 > CEL_BUDGET:
+            clauses.append(f"{subject} in {_cel_list(chunk)}")
+            chunk, size = [], len(subject) + 6
+        chunk.append(value)
+        size += len(value) + 4
+    if chunk:
+        clauses.append(f"{subject} in {_cel_list(chunk)}")
+    return clauses
 
-    Exact origins and each wildcard form are one ``in`` on a constant list (a set lookup);
-    ``origin_regex`` entries are CEL's ``matches`` (Go's RE2), tried in order after them.
+
+def listed_expressions(policy: Policy, forms: list[WildcardForm]) -> list[str]:
+    """CEL expressions, each true when the Origin is on (its part of) the policy's list.
+
+    Exact origins and each wildcard form are ``in`` on a constant list, which CEL's
+    optimiser turns into a set lookup; ``origin_regex`` entries are CEL's ``matches``
+    (Go's RE2), after them. Usually one expression; several when the list is too long
+    for one (CEL_SIZE_LIMIT).
     """
-    parts = []
-    exact = exact_origins(policy)
-    if exact:
-        parts.append(f"{ORIGIN} in {_cel_list(exact)}")
-    parts += [f"{{{form.destination}}} in {_cel_list(form.entries)}" for form in forms]
+    clauses = _membership_clauses(ORIGIN, exact_origins(policy))
+    for form in forms:
+        clauses += _membership_clauses(f"{{{form.destination}}}", form.entries)
     # Raw CEL strings: the regex's backslashes reach RE2 as written (a regex holds no quote).
-    parts += [f'{ORIGIN}.matches(r"{regex}")' for regex in anchored_regexes(policy)]
-    return " || ".join(parts) if parts else "false"
+    clauses += [f'{ORIGIN}.matches(r"{regex}")' for regex in anchored_regexes(policy)]
+    sent = f'{ORIGIN} != ""'
+    expressions: list[list[str]] = [[]]
+    size = 0
+    for clause in clauses:
+        if expressions[-1] and size + len(clause) + 4 > CEL_BUDGET:
+            expressions.append([])
+            size = 0
+        expressions[-1].append(clause)
+        size += len(clause) + 4
+    return [f"{sent} && ({' || '.join(parts)})" for parts in expressions if parts]
 
 
 def conditions(policy: Policy, prefix: str, forms: list[WildcardForm]) -> Conditions:
@@ -167,7 +201,7 @@ def conditions(policy: Policy, prefix: str, forms: list[WildcardForm]) -> Condit
         # origins "*": every preflight is answered, every other response carries ACAO "*",
         # with an Origin or without.
         return Conditions(
-            listed="true",
+            listed=[],
             preflight_allowed=preflight,
             preflight_denied="false",
             actual_allowed=f"!{preflight}",
@@ -179,7 +213,7 @@ def conditions(policy: Policy, prefix: str, forms: list[WildcardForm]) -> Condit
     # The variable the listed matcher set, once per request.
     allowed = f'{{http.vars.{prefix}.allowed}} == "yes"'
     return Conditions(
-        listed=f"{sent} && ({listed_expression(policy, forms)})",
+        listed=listed_expressions(policy, forms),
         preflight_allowed=f"{allowed} && {preflight}",
         preflight_denied=f"!({allowed}) && {preflight}",
         actual_allowed=f"{allowed} && !{preflight}",
@@ -208,6 +242,7 @@ def caddy_context(policy: Policy) -> CaddyContext:
         origin=ORIGIN,
         request_headers=REQUEST_HEADERS,
         wildcard_forms=forms,
+        has_regexes=bool(policy.origin_regex),
         conditions=conditions(policy, prefix, forms),
         actual_headers=actual_headers(policy),
     )
