@@ -15,9 +15,12 @@ operator writes the authentication and the handlers inside a ``route`` after the
 
 The allow-list is one CEL ``expression`` (Caddy's ``in`` on a constant list is a hash set
 lookup after CEL's constant optimisation, where ``map`` and the ``header`` matcher compare
-entry by entry); wildcard entries are matched by rewriting the Origin into the entry's form
-with a ``map`` regex (``https://a.b.example.org`` -> ``https://*.example.org``) and looking
-that key up, one lookup per form, however many wildcard entries there are.
+entry by entry), evaluated once per request into a variable; every other decision is a
+native matcher on variables and headers (a CEL evaluation costs microseconds, a native
+matcher a fraction of one: measured, docs/performance.md). Wildcard entries are matched
+by rewriting the Origin into the entry's form with a ``map`` regex
+(``https://a.b.example.org`` -> ``https://*.example.org``) and looking that key up, one
+lookup per form, however many wildcard entries there are.
 """
 
 from __future__ import annotations
@@ -77,31 +80,19 @@ class WildcardForm:
 
 
 @dataclass(frozen=True)
-class Conditions:
-    """The CEL expressions of the snippet's named matchers (one request class each)."""
-
-    # The Origin is on the policy's list: one expression per part of a long list, each
-    # evaluated once per request into the same variable.
-    listed: list[str]
-    preflight_allowed: str
-    preflight_denied: str
-    actual_allowed: str  # every other request of an allowed Origin
-    actual_other: str  # every other request: Origin not allowed, or none
-    blocked: str  # an actual request of a not allowed Origin (block_disallowed_origins)
-    private_network: str  # an allowed preflight asking for the private network
-    request_headers: str  # an allowed preflight naming request headers
-
-
-@dataclass(frozen=True)
 class CaddyContext:
     common: Common
     file_name: str
     id: str  # the prefix of every matcher, variable and map output: corsgen.<stem>
     origin: str
     request_headers: str  # the placeholder of Access-Control-Request-Headers
+    request_method: str
+    private_network: str
     wildcard_forms: list[WildcardForm]
     has_regexes: bool
-    conditions: Conditions
+    # The CEL expressions of the allow-list, each true when the Origin is on its part of
+    # the list (several for a list too long for one expression); empty for origins "*".
+    listed: list[str]
     # The CORS fields an actual response carries; the deferred header removes the others.
     actual_headers: tuple[str, ...]
 
@@ -193,37 +184,6 @@ def listed_expressions(policy: Policy, forms: list[WildcardForm]) -> list[str]:
     return [f"{sent} && ({' || '.join(parts)})" for parts in expressions if parts]
 
 
-def conditions(policy: Policy, prefix: str, forms: list[WildcardForm]) -> Conditions:
-    sent = f'{ORIGIN} != ""'
-    # Only an OPTIONS request with Origin and Access-Control-Request-Method is a preflight.
-    preflight = f'({{http.request.method}} == "OPTIONS" && {sent} && {REQUEST_METHOD} != "")'
-    if policy.allows_any_origin:
-        # origins "*": every preflight is answered, every other response carries ACAO "*",
-        # with an Origin or without.
-        return Conditions(
-            listed=[],
-            preflight_allowed=preflight,
-            preflight_denied="false",
-            actual_allowed=f"!{preflight}",
-            actual_other="false",
-            blocked="false",
-            private_network=f'{preflight} && {PRIVATE_NETWORK} == "true"',
-            request_headers=f'{preflight} && {REQUEST_HEADERS} != ""',
-        )
-    # The variable the listed matcher set, once per request.
-    allowed = f'{{http.vars.{prefix}.allowed}} == "yes"'
-    return Conditions(
-        listed=listed_expressions(policy, forms),
-        preflight_allowed=f"{allowed} && {preflight}",
-        preflight_denied=f"!({allowed}) && {preflight}",
-        actual_allowed=f"{allowed} && !{preflight}",
-        actual_other=f"!({allowed}) && !{preflight}",
-        blocked=f"{sent} && !({allowed}) && !{preflight}",
-        private_network=f'{allowed} && {preflight} && {PRIVATE_NETWORK} == "true"',
-        request_headers=f'{allowed} && {preflight} && {REQUEST_HEADERS} != ""',
-    )
-
-
 def actual_headers(policy: Policy) -> tuple[str, ...]:
     return (
         "Access-Control-Allow-Origin",
@@ -241,9 +201,11 @@ def caddy_context(policy: Policy) -> CaddyContext:
         id=prefix,
         origin=ORIGIN,
         request_headers=REQUEST_HEADERS,
+        request_method=REQUEST_METHOD,
+        private_network=PRIVATE_NETWORK,
         wildcard_forms=forms,
         has_regexes=bool(policy.origin_regex),
-        conditions=conditions(policy, prefix, forms),
+        listed=[] if policy.allows_any_origin else listed_expressions(policy, forms),
         actual_headers=actual_headers(policy),
     )
 
