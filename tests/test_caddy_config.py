@@ -149,3 +149,19 @@ def test_a_long_allow_list_is_cut_into_cel_expressions_caddy_accepts(tmp_path):
     path.write_text(snippet)
     result = caddy("validate", config_importing([path], tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_example_caddyfile_validates_with_the_snippet_rendered_beside_it(tmp_path):
+    # examples/README.md: render into corsgen/ next to the Caddyfile, which imports it.
+    require_installed(CADDY)
+    files = render(load_policy(REPO / "examples" / "predict-api.yaml"), "caddy").files
+    (tmp_path / "corsgen").mkdir()
+    for name, text in files.items():
+        (tmp_path / "corsgen" / name).write_text(text)
+    example = (REPO / "examples" / "caddy" / "Caddyfile").read_text()
+    assert example.count("import corsgen/predict-api.caddy") == 2  # each handle block
+    config = tmp_path / "Caddyfile"
+    # The harness's storage, so that validating leaves nothing in the home directory.
+    config.write_text(f"{{\n\tstorage file_system {tmp_path / 'data'}\n}}\n" + example)
+    result = caddy("validate", config)
+    assert result.returncode == 0, result.stdout + result.stderr

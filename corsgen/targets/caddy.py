@@ -16,9 +16,8 @@ operator writes the authentication and the handlers inside a ``route`` after the
 The allow-list is one CEL ``expression`` (Caddy's ``in`` on a constant list is a hash set
 lookup after CEL's constant optimisation, where ``map`` and the ``header`` matcher compare
 entry by entry), evaluated once per request into a variable; every other decision is a
-native matcher on variables and headers (a CEL evaluation costs microseconds, a native
-matcher a fraction of one: measured, docs/performance.md). Wildcard entries are matched
-by rewriting the Origin into the entry's form with a ``map`` regex
+native matcher on that variable, another, and the request's headers. Wildcard entries are
+matched by rewriting the Origin into the entry's form with a ``map`` regex
 (``https://a.b.example.org`` -> ``https://*.example.org``) and looking that key up, one
 lookup per form, however many wildcard entries there are.
 """
