@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from corsgen.errors import PolicyError
 from corsgen.load import load_text
 from corsgen.policy import load_policy, policy_from_document
 from corsgen.render import render
 from corsgen.targets import CannotExpress, get_target
-from edgeharness.availability import require_installed
+from edgeharness.availability import in_ci, require_installed
 from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
 from tests.conftest import REPO
+from tests.test_hostile_input import mutated_policies
 
 GOLDEN = REPO / "tests" / "golden"
 SNIPPET = get_target("caddy").files[0]
@@ -165,3 +168,27 @@ def test_the_example_caddyfile_validates_with_the_snippet_rendered_beside_it(tmp
     config.write_text(f"{{\n\tstorage file_system {tmp_path / 'data'}\n}}\n" + example)
     result = caddy("validate", config)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Hostile values (tests/test_hostile_input.py's strategy: quotes, braces, "${HOME}",
+# backticks, huge and odd values in every key): a policy is refused, or its Caddy snippet
+# is one `caddy validate` accepts. 40 examples: each runs Caddy once.
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=in_ci(),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(content=mutated_policies())
+def test_a_hostile_policy_is_refused_or_its_snippet_passes_caddy_validate(content: bytes):
+    require_installed(CADDY)
+    try:
+        policy = policy_from_document(load_text(content.decode("utf-8"), Path("hostile.yaml")))
+        (snippet,) = render(policy, "caddy").files.values()
+    except (PolicyError, CannotExpress, UnicodeDecodeError):
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hostile.caddy"
+        path.write_text(snippet)
+        result = caddy("validate", config_importing([path], Path(folder)))
+    assert result.returncode == 0, f"{content[:1500]!r}\n{result.stderr[-1500:]}"
