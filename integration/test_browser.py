@@ -538,6 +538,10 @@ def without_always(target: str, text: str) -> str:
     if target == "haproxy":
         # http-response runs on the upstream's answers only, not on HAProxy's own.
         return _edit(text, r"^http-after-response ", "http-response ")
+    if target == "caddy":
+        # Deferred header ops run only when a handler writes the response: Caddy's own
+        # 401 (basic_auth) and 502 never get them.
+        return _edit(text, r"^(header @\S+\.actual_allowed \{\n)(?!\tdefer)", "\\1\tdefer\n")
     return _edit(text, r"^Header always (set|merge) ", r"Header \1 ")
 
 
@@ -551,6 +555,9 @@ def second_acao(target: str, text: str) -> str:
             r"^http-after-response set-header (Access-Control-Allow-Origin .*)$",
             r"http-after-response set-header \1\nhttp-after-response add-header \1",
         )
+    if target == "caddy":
+        # The deferred line adds instead of replacing: the value set before stays too.
+        return _edit(text, r"^(\tdefer\n)\t(Access-Control-Allow-Origin )", r"\1\t+\2")
     return _edit(
         text,
         r"^Header always set (Access-Control-Allow-Origin .*)$",
@@ -571,6 +578,9 @@ def upstream_cors_kept(target: str, text: str) -> str:
             r"^http-after-response set-header (Access-Control-)",
             r"http-after-response add-header \1",
         )
+    if target == "caddy":
+        # Without the deferred set, the upstream's fields come next to the policy's.
+        return _edit(text, r"^header @\S+\.actual_allowed \{\n\tdefer\n(?:\t.*\n)*\}\n", "")
     return _edit(text, r"^Header (always )?unset Access-Control-.*\n", "")
 
 

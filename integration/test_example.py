@@ -1,4 +1,4 @@
-"""The complete example in examples/ works as its README says, through all three servers.
+"""The complete example in examples/ works as its README says, through every server.
 
 It runs the example's own files, not copies written for the tests:
 
@@ -9,7 +9,9 @@ It runs the example's own files, not copies written for the tests:
   or ``/etc/apache2``, the site in ``conf.d/`` or ``sites-enabled/``, the snippets in
   ``cors/``, the htpasswd the site names) and run in the harness's server images;
 * ``examples/haproxy/predict-api.cfg`` as ``/etc/haproxy/haproxy.cfg`` (the rendered
-  fragment is already pasted into it), the map files in ``/etc/haproxy/corsgen``.
+  fragment is already pasted into it), the map files in ``/etc/haproxy/corsgen``;
+* ``examples/caddy/Caddyfile`` as ``/etc/caddy/Caddyfile``, importing the snippet from
+  ``/etc/caddy/corsgen`` (its basic_auth hash replaced like HAProxy's).
 
 The server files are used byte for byte except for their two addresses (see
 ``with_test_ports``) and, for HAProxy, the userlist's password hash the README tells the
@@ -66,6 +68,7 @@ SERVER_CONFIGS = {
     "apache": EXAMPLES / "apache" / "predict-api.conf",
     "haproxy": EXAMPLES / "haproxy" / "predict-api.cfg",
 }
+SERVER_CONFIGS["caddy"] = EXAMPLES / "caddy" / "Caddyfile"
 APP_DIR = EXAMPLES / "predict_app"
 
 # The addresses the example files are written for: the edge on 8080, uvicorn on 8000.
@@ -83,6 +86,9 @@ IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16
 # neither: its alerts and warnings are the container's output (failure_report has that).
 CONFIG_DIRS = {"nginx": "/etc/nginx", "apache": "/etc/apache2", "haproxy": "/etc/haproxy"}
 MAIN_CONFIGS = {"nginx": "nginx.conf", "apache": "httpd.conf", "haproxy": "haproxy.cfg"}
+# Caddy (Debian's layout, /etc/caddy/Caddyfile) logs to its output, like HAProxy.
+CONFIG_DIRS["caddy"] = "/etc/caddy"
+MAIN_CONFIGS["caddy"] = "Caddyfile"
 LOG_DIRS = {"nginx": "/var/log/nginx", "apache": "/var/log/apache2"}
 
 # Bounds for waiting on a server: seconds and polls, whichever ends first.
@@ -146,6 +152,27 @@ def with_test_password(config: bytes) -> bytes:
     ).stdout.strip()  # fmt: skip
     haproxy_admin(config)  # exactly one line to replace
     return USERLIST_USER_LINE.sub(lambda m: m.group(1) + hashed.encode(), config)
+
+
+# The Caddy example's basic_auth account: "NAME HASH" on the line after "basic_auth {".
+CADDY_ACCOUNT_LINE = re.compile(rb"(basic_auth \{\n\s*(\S+) )(\S+)\n")
+
+
+def caddy_admin(config: bytes) -> str:
+    accounts = CADDY_ACCOUNT_LINE.findall(config)
+    assert len(accounts) == 1, "examples/caddy/Caddyfile no longer has one basic_auth account"
+    return accounts[0][1].decode()
+
+
+def with_caddy_password(config: bytes) -> bytes:
+    """The Caddy example with its account's hash replaced by one of ``ADMIN_PASSWORD``, as
+    the README has the reader do with ``caddy hash-password``."""
+    hashed = subprocess.run(
+        [TARGETS["caddy"].binary, "hash-password", "--plaintext", ADMIN_PASSWORD],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout.strip()  # fmt: skip
+    caddy_admin(config)  # exactly one account to replace
+    return CADDY_ACCOUNT_LINE.sub(lambda m: m.group(1) + hashed.encode() + b"\n", config)
 
 
 def apache_modules(config: Path) -> list[str]:
@@ -215,6 +242,12 @@ def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: in
     """Lay out /etc/nginx, /etc/apache2 or /etc/haproxy as the example's README has the
     reader do; the directory the rendered files are in."""
     site = with_test_ports(SERVER_CONFIGS[target], edge_port, app_port)
+    if target == "caddy":
+        # corsgen render ... --out-dir /etc/caddy/corsgen: the Caddyfile imports it from there.
+        rendered = render(POLICY, target, config_dir / "corsgen")
+        assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
+        (config_dir / MAIN_CONFIGS[target]).write_bytes(with_caddy_password(site))
+        return config_dir / "corsgen"
     if target == "haproxy":
         # corsgen render ... --out-dir /etc/haproxy/corsgen: the map files stay there, the
         # fragment is the one pasted into the example (tests/test_haproxy_config.py checks
@@ -301,7 +334,7 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornApp
         app.stop()
 
 
-@pytest.fixture(scope="module", params=["nginx", "apache", "haproxy"])
+@pytest.fixture(scope="module", params=["nginx", "apache", "haproxy", "caddy"])
 def example_edge(
     request: pytest.FixtureRequest,
     docker_client: docker.DockerClient,
@@ -318,6 +351,8 @@ def example_edge(
     rendered_dir = write_config_dir(config_dir, target, edge_port, example_app.port)
     example = SERVER_CONFIGS[target].read_bytes()
     admin_user = haproxy_admin(example) if target == "haproxy" else ADMIN_USER
+    if target == "caddy":
+        admin_user = caddy_admin(example)
     open_permissions(work)  # the workers (www-data) read htpasswd
     mounts = {config_dir: CONFIG_DIRS[target]}
     if target in LOG_DIRS:

@@ -38,6 +38,8 @@ def marker_snippets(target: str, name: str, marker: str) -> dict[str, str]:
         }
     if target == "haproxy":
         return {f"{name}.haproxy.cfg": f'http-after-response set-header X-Harness "{marker}"\n'}
+    if target == "caddy":
+        return {f"{name}.caddy": f'header X-Harness "{marker}"\n'}
     return {f"{name}.conf": f'Header always set X-Harness "{marker}"\n'}
 
 
@@ -52,6 +54,8 @@ def duplicate_acao_snippets(target: str, name: str) -> dict[str, str]:
         return {f"{name}.http.conf": "", f"{name}.location.conf": f"add_header {acao} always;\n"}
     if target == "haproxy":
         return {f"{name}.haproxy.cfg": f"http-after-response add-header {acao}\n"}
+    if target == "caddy":
+        return {f"{name}.caddy": f"header +{acao}\n"}
     return {f"{name}.conf": f"Header always add {acao}\n"}
 
 

@@ -1,4 +1,4 @@
-"""Real nginx, Apache and HAProxy edges on 127.0.0.1 for the differential and
+"""Real nginx, Apache, HAProxy and Caddy edges on 127.0.0.1 for the differential and
 hostile-input tests.
 
 Each edge runs natively (no Docker) from a private directory, in front of the harness's
@@ -33,6 +33,7 @@ from corsgen.policy import policy_from_document
 from corsgen.render import render
 from edgeharness import process
 from edgeharness.availability import require_installed
+from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
 from edgeharness.haproxy import HAPROXY, frontend_config
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
@@ -80,6 +81,9 @@ class Edge:
 
     name = "edge"
     server: Target  # the binary and the commands that test, start and reload a config
+    # Vary tokens the server's own file handler sends on locally served files: the
+    # "upstream" of /static/, whose tokens the CORS headers must keep.
+    static_vary: tuple[str, ...] = ()
 
     def __init__(self, upstream: Upstream, root: Path | None = None) -> None:
         self.upstream = upstream
@@ -94,6 +98,10 @@ class Edge:
     @property
     def target(self) -> str:
         return self.server.name
+
+    def process_env(self) -> dict[str, str] | None:
+        """Environment the server runs with (None: the harness's own)."""
+        return None
 
     # Subclasses: write the main config for the current generation.
     def write_main_config(self) -> Path:
@@ -139,6 +147,7 @@ class Edge:
             self.name,
             self.server.start_command(str(config), prefix=str(self.root)),
             self.root / "stderr.log",
+            env=self.process_env(),
         )
         self.process.start()
         self._wait_for_generation(START_TIMEOUT)
@@ -239,7 +248,11 @@ class Edge:
                         location
                     ],
                     upstream_vary=(
-                        tuple(split_list(", ".join(upstream_vary))) if location == "proxy" else ()
+                        tuple(split_list(", ".join(upstream_vary)))
+                        if location == "proxy"
+                        else self.static_vary
+                        if location == "static"
+                        else ()
                     ),
                 )
                 return Exchange(request, observed, generation)
@@ -425,7 +438,64 @@ class HaproxyEdge(Edge):
         self.start(rendered)
 
 
+class CaddyEdge(Edge):
+    """Caddy as docs/caddy.md says: NAME.caddy imported at the top of every handle block
+    that serves the API, authentication in a route after it
+    (:func:`edgeharness.caddy.site_block`)."""
+
+    name = "caddy"
+    server = CADDY
+    # file_server always adds it, compressed or not (caddyserver/caddy#5849).
+    static_vary = ("Accept-Encoding",)
+    # True: reverse_proxy to a port nobody listens on, so Caddy answers its own 502.
+    upstream_down = False
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        (text,) = rendered.values()
+        return {"policy.caddy": text}
+
+    def write_main_config(self) -> Path:
+        write_static_file(self.root)
+        # /ready answers before the API's blocks: it only tells which generation runs.
+        control = (
+            f"handle /ready {{\n\theader {GENERATION_HEADER} {self.generation}\n\trespond 200\n}}\n"
+        )
+        routes = SiteRoutes(
+            auth_path="/auth/",
+            user="corsgen",
+            password="not-used",
+            static_path="/static/",
+            static_root=f"{self.root}/www",
+            control=control,
+        )
+        site = site_block(
+            self.port,
+            [str(self.policy_dir / "policy.caddy")],
+            None if self.upstream_down else f"127.0.0.1:{self.upstream.port}",
+            routes,
+        )
+        config = self.root / "Caddyfile"
+        config.write_text(
+            caddyfile([site], storage=f"{self.root}/data", comment=f"generation {self.generation}"),
+            encoding="utf-8",
+        )
+        return config
+
+    def process_env(self) -> dict[str, str]:
+        # Caddy keeps its instance id and config autosave under XDG_DATA_HOME and
+        # XDG_CONFIG_HOME: the edge's own directory, not the home of whoever runs the tests.
+        return {"XDG_DATA_HOME": f"{self.root}/data", "XDG_CONFIG_HOME": f"{self.root}/config"}
+
+    def load(self, rendered: dict[str, str]) -> None:
+        # Without an admin endpoint there is nothing to reload: a new Caddy on the new
+        # generation's port.
+        if self.process is not None:
+            self.process.stop()
+        self.start(rendered)
+
+
 EDGES: dict[str, type[Edge]] = {"nginx": NginxEdge, "apache": ApacheEdge, "haproxy": HaproxyEdge}
+EDGES["caddy"] = CaddyEdge
 
 
 # --- session fixtures (imported by tests/conftest.py) -------------------------------------------
@@ -470,6 +540,13 @@ def apache_edge(upstream: Upstream) -> Iterator[Edge]:
     """A real Apache on 127.0.0.1, started once per session; tests reload it with `load`."""
     require_installed(APACHE)
     yield from running(ApacheEdge(upstream), starter_files("apache"))
+
+
+@pytest.fixture(scope="session")
+def caddy_edge(upstream: Upstream) -> Iterator[Edge]:
+    """A real Caddy on 127.0.0.1; each policy restarts it on a port of its own."""
+    require_installed(CADDY)
+    yield from running(CaddyEdge(upstream), starter_files("caddy"))
 
 
 @pytest.fixture(scope="session")

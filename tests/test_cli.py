@@ -88,7 +88,7 @@ def test_a_yaml_syntax_error_is_an_invalid_policy_with_line_and_column(write_pol
     [
         ["render", "missing.yaml", "--target", "nginx"],
         ["render", str(EXAMPLE)],  # --target is required
-        ["render", str(EXAMPLE), "--target", "caddy"],
+        ["render", str(EXAMPLE), "--target", "lighttpd"],
         ["render", str(REPO), "--target", "nginx"],  # a directory is not a policy file
         ["frobnicate"],
     ],

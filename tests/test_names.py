@@ -37,6 +37,8 @@ SUFFIX_IN_TEMPLATE = {
     "apache": re.compile(r"\{\{ env \}\}(_[A-Za-z0-9_]+)"),
     # `{{ acl }}.suffix` and `{{ var }}.suffix` in HAProxy (ACL and variable names).
     "haproxy": re.compile(r"\{\{ (?:acl|var) \}\}(\.[a-z_]+)"),
+    # `{{ id }}.suffix` in Caddy (named matchers and variables).
+    "caddy": re.compile(r"\{\{ id \}\}(\.[a-z_]+)"),
 }
 
 # Where a rendering *defines* an identifier.
@@ -49,6 +51,13 @@ HAPROXY_DEFINITIONS = (
     re.compile(r"^\s*acl\s+(\S+)\s", re.M),
     re.compile(r"^\s*http-request\s+set-var\(([^)]+)\)", re.M),
 )
+CADDY_DEFINITIONS = (
+    re.compile(r"^\s*@(\S+)\s", re.M),
+    re.compile(r"^\s*vars\s+(?:@\S+\s+)?(\S+)\s", re.M),
+)
+# The outputs of Caddy's wildcard maps: one per wildcard form a policy uses, so not a fixed
+# suffix of the template; checked on their own below.
+CADDY_MAP_OUTPUT = re.compile(r"^\s*map\s+\S+\s+\{(\S+)\}\s", re.M)
 
 
 def template_suffixes(target: str) -> set[str]:
@@ -103,6 +112,8 @@ def defined_identifiers(target: str, text: str) -> set[str]:
         return {found for regex in NGINX_DEFINITIONS for found in regex.findall(text)}
     if target == "haproxy":
         return {found for regex in HAPROXY_DEFINITIONS for found in regex.findall(text)}
+    if target == "caddy":
+        return {found for regex in CADDY_DEFINITIONS for found in regex.findall(text)}
     return set(APACHE_DEFINITION.findall(text))
 
 
@@ -136,7 +147,7 @@ def suffix_pairs(suffixes: Iterable[str]) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("target", NAMING_TARGETS)
 def test_the_identifier_suffixes_of_the_templates_are_suffix_free(target: str):
     suffixes = template_suffixes(target)
-    assert len(suffixes) >= 10, suffixes  # the regex still finds the identifiers
+    assert len(suffixes) >= 9, suffixes  # the regex still finds the identifiers
     # `shop` + `_options_action` was `shop-options` + `_action`.
     assert suffix_pairs(suffixes) == []
 
@@ -158,6 +169,20 @@ def test_the_renderings_define_one_identifier_per_suffix_and_name(target: str):
     count = len(template_suffixes(target))
     wrong = {name: len(idents) for name, idents in identifiers_by_name(target).items()}
     assert {name: n for name, n in wrong.items() if n != count} == {}
+
+
+def test_no_two_tricky_names_share_an_output_of_caddys_wildcard_maps():
+    by_name = {
+        name: {
+            found
+            for policy in policies(name)
+            for text in render(policy, "caddy").files.values()
+            for found in CADDY_MAP_OUTPUT.findall(text)
+        }
+        for name in tricky_names()
+    }
+    assert all(len(outputs) == 2 for outputs in by_name.values())  # *.example.org and :*
+    assert shared(by_name) == []
 
 
 def test_every_nginx_variable_fits_the_default_variables_hash():

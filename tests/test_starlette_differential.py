@@ -2,7 +2,7 @@
 
 For each case a FastAPI application with ``app.add_middleware(CORSMiddleware, ...)`` is
 written to a file, served by uvicorn on 127.0.0.1, and translated by ``corsgen init
---from-fastapi``'s translator into a policy that real nginx, Apache and HAProxy load.
+--from-fastapi``'s translator into a policy that real nginx, Apache, HAProxy and Caddy load.
 Every request goes to the app and to each edge; what a browser acts on (status class,
 ``Access-Control-*`` headers, ``Vary``) is compared, and every difference must be one that
 docs/migrating-from-fastapi.md lists on purpose — and every difference listed there must be
@@ -237,7 +237,11 @@ def starlette_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
 
 
 def test_every_difference_from_starlettes_middleware_is_one_the_migration_guide_lists(
-    starlette_apps: dict[str, UvicornApp], nginx_edge: Edge, apache_edge: Edge, haproxy_edge: Edge
+    starlette_apps: dict[str, UvicornApp],
+    nginx_edge: Edge,
+    apache_edge: Edge,
+    haproxy_edge: Edge,
+    caddy_edge: Edge,
 ) -> None:
     found: dict[str, list[str]] = {}
     for case, app in starlette_apps.items():
@@ -245,7 +249,7 @@ def test_every_difference_from_starlettes_middleware_is_one_the_migration_guide_
         translation = translate_fastapi(
             source_path.read_text(), source_path, Path(f"{case}.yaml"), case
         )
-        for edge in (nginx_edge, apache_edge, haproxy_edge):
+        for edge in (nginx_edge, apache_edge, haproxy_edge, caddy_edge):
             edge.load(render(translation.policy, edge.target).files)
             with httpx.Client(timeout=10.0) as client:
                 edge.exchange(client, Request("GET"))  # the new configuration answers

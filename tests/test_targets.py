@@ -49,7 +49,7 @@ def no_regex_target(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_the_registry_finds_the_target_modules_and_nothing_else():
-    assert TARGETS == tuple(REGISTRY) == ("apache", "gateway-api", "haproxy", "nginx")
+    assert TARGETS == tuple(REGISTRY) == ("apache", "caddy", "gateway-api", "haproxy", "nginx")
     assert all(REGISTRY[name].name == name for name in TARGETS)
 
 
@@ -64,9 +64,10 @@ def test_a_target_is_its_module_and_its_template_folder(target: str):
 
 def test_an_unknown_target_is_refused_by_name():
     with pytest.raises(
-        ValueError, match="unknown target 'caddy'; known: apache, gateway-api, haproxy, nginx"
+        ValueError,
+        match="unknown target 'lighttpd'; known: apache, caddy, gateway-api, haproxy, nginx",
     ):
-        get_target("caddy")
+        get_target("lighttpd")
 
 
 @pytest.mark.parametrize("target", EDGE_TARGETS)
