@@ -1,4 +1,4 @@
-"""Real nginx, Apache and HAProxy edges on 127.0.0.1 for the differential and
+"""Real nginx, Apache, HAProxy and Traefik edges on 127.0.0.1 for the differential and
 hostile-input tests.
 
 Each edge runs natively (no Docker) from a private directory, in front of the harness's
@@ -29,13 +29,23 @@ import pytest
 from corsgen.compare import Observed
 from corsgen.evaluate import Request, split_list
 from corsgen.load import load_text
-from corsgen.policy import policy_from_document
+from corsgen.policy import Policy, policy_from_document
 from corsgen.render import render
+from corsgen.targets import CannotExpress, get_target
 from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.haproxy import HAPROXY, frontend_config
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
+from edgeharness.traefik import (
+    DYNAMIC_FILE,
+    SITE_ROUTERS,
+    TRAEFIK,
+    api_problems,
+    site_config,
+    static_config,
+)
+from edgeharness.traefik import render_options as traefik_render_options
 from edgeharness.upstream import TEST_ID_HEADER, Upstream, running_upstream
 
 GENERATION_HEADER = "X-Corsgen-Generation"
@@ -94,6 +104,23 @@ class Edge:
     @property
     def target(self) -> str:
         return self.server.name
+
+    def render_files(self, policy: Policy) -> dict[str, str]:
+        """What an operator of this edge renders for ``policy`` (Traefik: once per router)."""
+        return render(policy, self.target).files
+
+    def load_policy(self, policy: Policy) -> bool:
+        """Load ``policy``; or, when the target cannot express it, check that render refuses
+        it naming each feature (spec section 5) and return False."""
+        unexpressed = get_target(self.target).unexpressed(policy)
+        if not unexpressed:
+            self.load(self.render_files(policy))
+            return True
+        with pytest.raises(CannotExpress) as refused:
+            self.render_files(policy)
+        for feature in unexpressed:
+            assert any(f"uses {feature}, which" in line for line in refused.value.problems)
+        return False
 
     # Subclasses: write the main config for the current generation.
     def write_main_config(self) -> Path:
@@ -425,7 +452,104 @@ class HaproxyEdge(Edge):
         self.start(rendered)
 
 
-EDGES: dict[str, type[Edge]] = {"nginx": NginxEdge, "apache": ApacheEdge, "haproxy": HaproxyEdge}
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+class TraefikEdge(Edge):
+    """Traefik as docs/traefik.md says: the rendered files in the file provider's directory
+    beside the operator's own (:func:`edgeharness.traefik.site_config`), one rendering per
+    router of the site (:data:`edgeharness.traefik.SITE_ROUTERS`). One process for the
+    session on one port: the file provider applies each generation by itself."""
+
+    name = "traefik"
+    server = TRAEFIK
+
+    def __init__(self, upstream: Upstream, root: Path | None = None) -> None:
+        super().__init__(upstream, root)
+        self.api_port = free_port()
+
+    def render_files(self, policy: Policy) -> dict[str, str]:
+        """The policy rendered once per router of the site, each into a folder of the
+        provider directory named after the router, as docs/traefik.md says."""
+        files: dict[str, str] = {}
+        for router in SITE_ROUTERS:
+            rendered = render(policy, self.target, traefik_render_options(router)).files
+            files.update({f"{router.name}/{name}": text for name, text in rendered.items()})
+        return files
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        return dict(rendered)
+
+    def install(self, rendered: dict[str, str]) -> Path:
+        """Write the generation's files so that Traefik, which reads the directory on every
+        change, never sees one half written: each file is written under a name it skips
+        (.tmp) and renamed into place, stale files go after, and the site file that carries
+        the generation comes last."""
+        self.generation += 1
+        files = self.policy_files(rendered)
+        for name, text in files.items():
+            write_atomically(self.policy_dir / name, text)
+        for path in sorted(self.policy_dir.rglob("*.yml")):
+            if path.relative_to(self.policy_dir).as_posix() not in {*files, DYNAMIC_FILE}:
+                path.unlink()
+        return self.write_main_config()
+
+    def write_main_config(self) -> Path:
+        write_atomically(
+            self.policy_dir / DYNAMIC_FILE,
+            site_config(
+                upstream_port=self.upstream.port,
+                generation=str(self.generation),
+                generation_header=GENERATION_HEADER,
+            ),
+        )
+        config = self.root / "traefik.yml"
+        config.write_text(
+            static_config(port=self.port, api_port=self.api_port, provider_dir=self.policy_dir),
+            encoding="utf-8",
+        )
+        return config
+
+    def check(self, config: Path) -> subprocess.CompletedProcess[str]:
+        # No config test: a running Traefik's API lists what it could not load.
+        raise NotImplementedError("Traefik has no config test: see TraefikEdge.problems")
+
+    def problems(self) -> list[str]:
+        return api_problems(self.api_port)
+
+    def start(self, rendered: dict[str, str]) -> None:
+        config = self.install(rendered)
+        self.process = process.LocalProcess(
+            self.name,
+            self.server.start_command(str(config)),
+            self.root / "stderr.log",
+        )
+        self.process.start()
+        self._wait_for_generation(START_TIMEOUT)
+        self._refuse_problems()
+
+    def load(self, rendered: dict[str, str]) -> None:
+        assert self.process is not None and self.process.alive(), f"{self.name} died"
+        self.install(rendered)
+        self._wait_for_generation(RELOAD_TIMEOUT)
+        self._refuse_problems()
+
+    def _refuse_problems(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ConfigRejected("traefik reports:\n" + "\n".join(problems))
+
+
+EDGES: dict[str, type[Edge]] = {
+    "nginx": NginxEdge,
+    "apache": ApacheEdge,
+    "haproxy": HaproxyEdge,
+    "traefik": TraefikEdge,
+}
 
 
 # --- session fixtures (imported by tests/conftest.py) -------------------------------------------
@@ -456,6 +580,16 @@ def starter_files(target: str) -> dict[str, str]:
     """What a session's edge starts with, before the tests load their own policies."""
     starter = policy_from_document(load_text(STARTER_POLICY, Path("starter.yaml")))
     return render(starter, target).files
+
+
+@pytest.fixture(scope="session")
+def traefik_edge(upstream: Upstream) -> Iterator[Edge]:
+    """A real Traefik on 127.0.0.1, started once per session; its file provider applies
+    each policy the tests load."""
+    require_installed(TRAEFIK)
+    edge = TraefikEdge(upstream)
+    starter = policy_from_document(load_text(STARTER_POLICY, Path("starter.yaml")))
+    yield from running(edge, edge.render_files(starter))
 
 
 @pytest.fixture(scope="session")
