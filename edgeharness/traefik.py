@@ -30,6 +30,7 @@ from edgeharness.targets import TRAEFIK
 
 __all__ = [
     "DYNAMIC_FILE",
+    "EXAMPLE_ROUTERS",
     "SITE_ROUTERS",
     "TRAEFIK",
     "SiteRouter",
@@ -66,6 +67,13 @@ SITE_ROUTERS = (
     SiteRouter("static", "PathPrefix(`/static/`)", "noop@internal"),
     SiteRouter("auth", "PathPrefix(`/auth/`)", UPSTREAM_SERVICE, (AUTH_MIDDLEWARE,)),
 )
+
+
+# examples/traefik: the two renderings its README runs, each into dynamic/FOLDER/.
+EXAMPLE_ROUTERS = {
+    "api": SiteRouter("predict-api", "PathPrefix(`/`)", "predict-api"),
+    "admin": SiteRouter("predict-admin", "PathPrefix(`/admin/`)", "predict-api", ("admin-auth",)),
+}
 
 
 def render_options(router: SiteRouter, entry_point: str = "web") -> dict[str, tuple[str, ...]]:

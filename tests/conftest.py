@@ -12,8 +12,8 @@ from corsgen.errors import PolicyError
 from corsgen.load import load_text
 from corsgen.policy import Policy, policy_from_document
 
-# Real nginx / Apache / HAProxy / Traefik on 127.0.0.1, started once per session (differential, probe and
-# hostile-input tests).
+# Real nginx / Apache / HAProxy / Traefik on 127.0.0.1, started once per session (differential,
+# probe and hostile-input tests).
 from tests.edge_servers import (  # noqa: F401
     apache_edge,
     haproxy_edge,

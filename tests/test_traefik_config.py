@@ -21,8 +21,10 @@ from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.net import free_port
 from edgeharness.traefik import (
+    EXAMPLE_ROUTERS,
     TRAEFIK,
     api_problems,
+    render_options,
     static_config,
     wait_for_ping,
     wait_for_routers,
@@ -35,22 +37,6 @@ GOLDEN = REPO / "tests" / "golden"
 DYNAMIC = get_target("traefik").files[0]
 GOLDEN_FILES = sorted(GOLDEN.glob("*/" + DYNAMIC.pattern.replace("{name}", "*")))
 EXAMPLE = REPO / "examples" / "traefik"
-# The example's two renderings, as the comment of examples/traefik/dynamic/site.yml says.
-EXAMPLE_RENDERINGS = {
-    "api": [
-        "router-name=predict-api",
-        "rule=PathPrefix(`/`)",
-        "service=predict-api",
-        "entrypoint=web",
-    ],
-    "admin": [
-        "router-name=predict-admin",
-        "rule=PathPrefix(`/admin/`)",
-        "service=predict-api",
-        "entrypoint=web",
-        "middleware=admin-auth",
-    ],
-}
 START_TIMEOUT = 20.0
 
 
@@ -225,8 +211,8 @@ def test_allow_headers_star_is_refused_for_traefik_naming_the_key_and_why():
 def test_the_example_holds_what_corsgen_renders_now_and_loads_in_traefik(tmp_path: Path):
     policy = load_policy(REPO / "examples" / "predict-api.yaml")
     files = {"site.yml": (EXAMPLE / "dynamic" / "site.yml").read_text()}
-    for folder, options in EXAMPLE_RENDERINGS.items():
-        rendered = render(policy, "traefik", parse_options(options)).files
+    for folder, router in EXAMPLE_ROUTERS.items():
+        rendered = render(policy, "traefik", render_options(router)).files
         for name, text in rendered.items():
             example = EXAMPLE / "dynamic" / folder / name
             assert example.read_text() == text, f"{example} is not what corsgen renders now"
