@@ -21,7 +21,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,12 @@ from typing import Any
 from edgeharness.targets import TRAEFIK
 
 __all__ = [
+    "AUTH_MIDDLEWARE",
     "DYNAMIC_FILE",
     "EXAMPLE_ROUTERS",
     "SITE_ROUTERS",
     "TRAEFIK",
+    "UPSTREAM_SERVICE",
     "SiteRouter",
     "api_items",
     "api_problems",
@@ -89,15 +91,27 @@ def render_options(router: SiteRouter, entry_point: str = "web") -> dict[str, tu
     return options
 
 
-def static_config(*, port: int, api_port: int, provider_dir: Path, log_level: str = "ERROR") -> str:
-    """traefik.yml: one entry point on 127.0.0.1, the API and ping on another (read by
-    the harness to wait for readiness and to list configuration errors), the file
-    provider watching ``provider_dir`` and applying a change at once."""
+def static_config(
+    *,
+    port: int,
+    api_port: int,
+    provider_dir: Path | str,
+    log_level: str = "ERROR",
+    more_entry_points: Mapping[str, int] | None = None,
+    access_log: str | None = None,
+) -> str:
+    """traefik.yml: entry point ``web`` on 127.0.0.1 (and ``more_entry_points``), the API
+    and ping on another (read by the harness to wait for readiness and to list
+    configuration errors), the file provider watching ``provider_dir`` and applying a
+    change at once; the access log to ``access_log`` when given."""
+    entry_points = {"web": port, **(more_entry_points or {})}
+    listed = "".join(
+        f'  {name}:\n    address: "127.0.0.1:{number}"\n' for name, number in entry_points.items()
+    )
+    log = f'accessLog:\n  filePath: "{access_log}"\n' if access_log else ""
     return f"""# corsgen test edge: Traefik's static configuration
 entryPoints:
-  web:
-    address: "127.0.0.1:{port}"
-  traefik:
+{listed}  traefik:
     address: "127.0.0.1:{api_port}"
 api:
   insecure: true
@@ -110,7 +124,7 @@ providers:
     watch: true
 log:
   level: {log_level}
-"""
+{log}"""
 
 
 def site_config(
@@ -118,29 +132,37 @@ def site_config(
     upstream_port: int | None,
     generation: str,
     generation_header: str,
-    entry_point: str = "web",
+    entry_points: Iterable[str] = ("web",),
+    ready_path: str = "/ready",
+    auth_users: Iterable[str] = (AUTH_USER,),
+    more_services: Mapping[str, int] | None = None,
 ) -> str:
-    """The operator's own dynamic file: the upstream service, basicAuth, and ``/ready``,
-    which answers (Traefik's own 418) with ``generation`` in ``generation_header`` so the
-    harness knows when Traefik has applied the files written with it."""
-    servers = (
-        f'        servers:\n          - url: "http://127.0.0.1:{upstream_port}"\n'
-        if upstream_port is not None
-        else "        servers: []\n"
+    """The operator's own dynamic file: the upstream service (and ``more_services``, name
+    -> port on 127.0.0.1), basicAuth, and ``ready_path``, which answers (Traefik's own 418)
+    with ``generation`` in ``generation_header`` so the harness knows when Traefik has
+    applied the files written with it."""
+    services = {UPSTREAM_SERVICE: upstream_port, **(more_services or {})}
+    listed = "".join(
+        f"    {name}:\n      loadBalancer:\n"
+        + (
+            f'        servers:\n          - url: "http://127.0.0.1:{port}"\n'
+            if port is not None
+            else "        servers: []\n"
+        )
+        for name, port in services.items()
     )
+    users = "".join(f'          - "{user}"\n' for user in auth_users)
     return f"""# corsgen test edge: the operator's dynamic configuration
 http:
   routers:
     ready:
-      entryPoints: [{entry_point}]
-      rule: "Path(`/ready`)"
+      entryPoints: [{", ".join(entry_points)}]
+      rule: "Path(`{ready_path}`)"
       priority: 1000000
       service: noop@internal
       middlewares: [generation]
   services:
-    {UPSTREAM_SERVICE}:
-      loadBalancer:
-{servers}  middlewares:
+{listed}  middlewares:
     generation:
       headers:
         customResponseHeaders:
@@ -149,8 +171,7 @@ http:
       basicAuth:
         realm: corsgen test
         users:
-          - "{AUTH_USER}"
-"""
+{users}"""
 
 
 def api_items(api_port: int, kind: str) -> list[dict[str, Any]]:

@@ -45,10 +45,22 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from corsgen.policy import load_policy
+from edgeharness import process
 from edgeharness.containers import container_output, remove_container, run_server_container
 from edgeharness.haproxy import HAPROXY, MAP_DIR_VARIABLE, pasted
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
+from edgeharness.traefik import (
+    AUTH_MIDDLEWARE,
+    TRAEFIK,
+    UPSTREAM_SERVICE,
+    SiteRouter,
+    api_problems,
+    render_options,
+    site_config,
+    static_config,
+)
 from integration import http_client
 from integration.http_client import HeaderInput, HttpResult
 
@@ -77,6 +89,7 @@ RENDER_TIMEOUT = 60.0
 # The file of a rendered policy that goes where requests are handled (location,
 # VirtualHost, frontend): its name is the policy's name and this suffix.
 SNIPPET_SUFFIX = {"nginx": ".location.conf", "apache": ".conf", "haproxy": ".haproxy.cfg"}
+SNIPPET_SUFFIX["traefik"] = ".traefik.yml"  # in the site's folder of each router
 
 
 class EdgeServerError(RuntimeError):
@@ -793,3 +806,186 @@ frontend site_{site.port}
     http-request return status 200 content-type text/plain file {static} if {{ path_beg /static/ }}
     default_backend stub
 """
+
+
+TRAEFIK_GENERATION_HEADER = "X-Corsgen-Generation"
+# The routers of a Traefik site, as the other servers' locations: corsgen renders the
+# policy once for each (edgeharness.traefik.render_options).
+TRAEFIK_SITE_ROUTERS = (
+    SiteRouter("proxy", "PathPrefix(`/`)", UPSTREAM_SERVICE),
+    SiteRouter("static", "PathPrefix(`/static/`)", "static-files"),
+    SiteRouter("private", "PathPrefix(`/private/`)", UPSTREAM_SERVICE, (AUTH_MIDDLEWARE,)),
+)
+
+
+class TraefikServer(EdgeServer):
+    """Traefik with the file provider, as docs/traefik.md says. Its entry points are static
+    configuration, so the container starts with a pool of them and each site takes a free
+    one. A site is the policy rendered three times, once per router of the site (each in a
+    folder of the site's directory, which the provider reads): ``/`` to the stub,
+    ``/private/`` through basicAuth, ``/static/`` to a file server (Traefik serves no files
+    itself: an operator puts one behind it; the harness runs Python's http.server on the
+    static folder). The provider applies a change by itself: a reload writes the harness's
+    own file, which carries the generation, last; the API then lists any error."""
+
+    server = TRAEFIK
+    main_config_name = "traefik.yml"
+    POOL = 16  # sites at once
+    HARNESS_DIR = "harness"  # the harness's own dynamic file, in the provider directory
+
+    def __init__(
+        self, docker_client: docker.DockerClient, image: str, workdir: Path, stub_port: int
+    ) -> None:
+        super().__init__(docker_client, image, workdir, stub_port)
+        self.api_port = 0
+        self.pool: list[int] = []
+        self.static_port = 0
+        self.static_server: process.LocalProcess | None = None
+        self.ports_for_load: dict[str, int] = {}  # policy name -> entry point, in load_many
+
+    def start(self) -> None:
+        self.api_port = free_port()
+        self.pool = [free_port() for _ in range(self.POOL)]
+        self.static_port = free_port()
+        (self.workdir / "static").mkdir(parents=True, exist_ok=True)
+        self.static_server = process.LocalProcess(
+            "static files",
+            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+             "--directory", str(self.workdir), str(self.static_port)],
+            self.workdir / "static-server.log",
+        )  # fmt: skip
+        self.static_server.start()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.static_server is not None:
+            self.static_server.stop()
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        # The static configuration: the same for every generation (Traefik reads it once).
+        return static_config(
+            port=self.control_port,
+            api_port=self.api_port,
+            provider_dir=self.in_container(self.workdir / "sites"),
+            more_entry_points={f"site{port}": port for port in self.pool},
+            access_log=self.in_container(self.workdir / "logs" / "access.log"),
+        )
+
+    def _write_generation_marker(self, generation: int) -> None:
+        path = self.workdir / "sites" / self.HARNESS_DIR / "harness.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = site_config(
+            upstream_port=self.stub_port,
+            generation=str(generation),
+            generation_header=TRAEFIK_GENERATION_HEADER,
+            entry_points=["web", *(f"site{port}" for port in self.pool)],
+            ready_path="/__generation",
+            auth_users=[make_htpasswd_line(HTPASSWD_USER, HTPASSWD_PASSWORD).strip()],
+            more_services={"static-files": self.static_port},
+        )
+        # Renamed into place: Traefik reads the directory on every change, never a half.
+        temporary = path.with_name("harness.yml.tmp")
+        temporary.write_text(text)
+        temporary.replace(path)
+
+    def config_test(self) -> str:
+        # Traefik has no config test: its API lists what it could not load, once applied
+        # (see _wait_for_generation).
+        return ""
+
+    def reload_command(self) -> list[str]:
+        return ["true"]  # the file provider applies the change by itself
+
+    def load_many(
+        self, policies: Iterable[Path | str], *, render_args: Sequence[str] = ()
+    ) -> list[Site]:
+        generation = self.generation + 1
+        taken = {site.port for site in self.sites.values()}
+        staged: list[tuple[str, Path]] = []
+        self.ports_for_load = {}
+        try:
+            for index, policy in enumerate(policies):
+                name = load_policy(Path(policy)).name
+                old = self.sites.get(name)
+                port = old.port if old is not None else min(set(self.pool) - taken)
+                taken.add(port)
+                site_dir = self._new_site_dir(generation, index)
+                for router in TRAEFIK_SITE_ROUTERS:
+                    options = render_options(router, entry_point=f"site{port}")
+                    options["router-name"] = (f"p{port}-{router.name}",)
+                    args = [f"--option={key}={value}" for key, values in options.items()
+                            for value in values]  # fmt: skip
+                    proc = render(
+                        policy, self.target, site_dir / router.name, [*args, *render_args]
+                    )
+                    if proc.returncode != 0:
+                        raise RenderError(
+                            f"corsgen render {policy} --target traefik exited {proc.returncode}\n"
+                            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+                        )
+                self.ports_for_load[name] = port
+                staged.append((name, site_dir))
+        except BaseException:
+            self._remove_unused_site_dirs(self.sites)
+            raise
+        return self._apply(staged, generation)
+
+    def load_snippets(self, name: str, files: Mapping[str, str | bytes]) -> Site:
+        raise NotImplementedError("Traefik sites are corsgen renderings (load / load_many)")
+
+    def _apply(self, staged: list[tuple[str, Path]], generation: int) -> list[Site]:
+        new_sites = dict(self.sites)
+        result = []
+        for name, site_dir in staged:
+            files = sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.yml"))
+            site = Site(name, self.target, self.ports_for_load[name], generation, site_dir, files)
+            new_sites[name] = site
+            result.append(site)
+        try:
+            self._reconfigure(new_sites, generation)
+        except BaseException:
+            self._remove_unused_site_dirs(self.sites)
+            raise
+        return result
+
+    def _remove_unused_site_dirs(self, keep: Mapping[str, Site]) -> None:
+        keep_dirs = {s.site_dir.name for s in keep.values()} | {self.HARNESS_DIR}
+        for path in (self.workdir / "sites").iterdir():
+            if path.name not in keep_dirs:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _wait_for_generation(self, generation: int, timeout: float, ports: Sequence[int]) -> None:
+        """Poll /__generation on every port until its header says ``generation``
+        STABLE_ANSWERS times; then the API must list no configuration error."""
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        for port in ports:
+            streak = 0
+            while streak < STABLE_ANSWERS:
+                if time.monotonic() > deadline:
+                    raise EdgeServerError(
+                        f"traefik on port {port} never answered generation {generation} "
+                        f"(last: {last})\n{self.logs()}"
+                    )
+                try:
+                    response = httpx.get(
+                        f"http://127.0.0.1:{port}/__generation", timeout=2.0, trust_env=False
+                    )
+                    last = (
+                        f"{response.status_code} {response.headers.get(TRAEFIK_GENERATION_HEADER)}"
+                    )
+                    ok = response.headers.get(TRAEFIK_GENERATION_HEADER) == str(generation)
+                except httpx.TransportError as exc:
+                    last = repr(exc)
+                    ok = False
+                if ok:
+                    streak += 1
+                    continue
+                streak = 0
+                if self.container is not None and not self._container_running():
+                    raise EdgeServerError(f"traefik container exited\n{self.logs()}")
+                time.sleep(POLL_INTERVAL)
+        problems = api_problems(self.api_port)
+        if problems:
+            raise EdgeServerError("traefik reports:\n" + "\n".join(problems) + f"\n{self.logs()}")
