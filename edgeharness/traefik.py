@@ -108,7 +108,8 @@ def static_config(
     listed = "".join(
         f'  {name}:\n    address: "127.0.0.1:{number}"\n' for name, number in entry_points.items()
     )
-    log = f'accessLog:\n  filePath: "{access_log}"\n' if access_log else ""
+    # addInternals: the edge's own answers (noop@internal: preflights, 403s) are logged too.
+    log = f'accessLog:\n  filePath: "{access_log}"\n  addInternals: true\n' if access_log else ""
     return f"""# corsgen test edge: Traefik's static configuration
 entryPoints:
 {listed}  traefik:

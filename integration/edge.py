@@ -38,7 +38,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -898,8 +898,14 @@ class TraefikServer(EdgeServer):
         return ["true"]  # the file provider applies the change by itself
 
     def load_many(
-        self, policies: Iterable[Path | str], *, render_args: Sequence[str] = ()
+        self,
+        policies: Iterable[Path | str],
+        *,
+        render_args: Sequence[str] = (),
+        edit: Callable[[str], str] | None = None,
     ) -> list[Site]:
+        """As EdgeServer.load_many; ``edit`` changes each rendered file before Traefik
+        sees it (a hand-broken rendering, for tests that show what the browser does)."""
         generation = self.generation + 1
         taken = {site.port for site in self.sites.values()}
         staged: list[tuple[str, Path]] = []
@@ -924,6 +930,8 @@ class TraefikServer(EdgeServer):
                             f"corsgen render {policy} --target traefik exited {proc.returncode}\n"
                             f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
                         )
+                    for path in (site_dir / router.name).iterdir() if edit else ():
+                        path.write_text(edit(path.read_text()))
                 self.ports_for_load[name] = port
                 staged.append((name, site_dir))
         except BaseException:
