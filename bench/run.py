@@ -183,14 +183,16 @@ class Block:
     cases: list[Case]
 
 
-def render(spec: PolicySpec, target: str, root: Path) -> dict[str, str]:
+def render(
+    spec: PolicySpec, target: str, root: Path, options: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, str]:
     from corsgen.policy import load_policy
     from corsgen.render import render as render_policy
 
     path = root / "policies" / f"{spec.name}.yaml"
     path.parent.mkdir(exist_ok=True)
     path.write_text(spec.yaml(), encoding="utf-8")
-    return render_policy(load_policy(path), target).files
+    return render_policy(load_policy(path), target, options or {}).files
 
 
 # Reference configuration of the kind ingress-nginx generates for a list of origins: a
@@ -311,6 +313,8 @@ EDGE_OVER_APP_TARGET = 5.0
 
 # Issue 12: HAProxy with corsgen against HAProxy without CORS, at every size.
 HAPROXY_TARGET = 0.90
+# Issue 14: Traefik with corsgen against Traefik without CORS.
+TRAEFIK_TARGET = 0.90
 
 
 def target_text(target: float | None) -> str:
@@ -323,7 +327,7 @@ class Bench:
 
     root: Path
     sites: dict[str, list[Site]] = field(
-        default_factory=lambda: {"nginx": [], "apache": [], "haproxy": []}
+        default_factory=lambda: {"nginx": [], "apache": [], "haproxy": [], "traefik": []}
     )
     cases: list[Case] = field(default_factory=list)
     baselines: dict[tuple[str, str], Case] = field(default_factory=dict)
@@ -335,6 +339,12 @@ class Bench:
         return port
 
     def policy_site(self, server: str, spec: PolicySpec) -> int:
+        if server == "traefik":
+            # The routers name the site's entry point: the port comes first.
+            port = edges.free_port()
+            (text,) = render(spec, server, self.root, edges.traefik_options(port)).values()
+            self.sites[server].append(Site(spec.name, port, body=text))
+            return port
         files = render(spec, server, self.root)
         if server == "nginx":
             location, http = files[f"{spec.name}.location.conf"], files[f"{spec.name}.http.conf"]
@@ -406,6 +416,8 @@ def edge_target(server: str, size: int) -> float | None:
         return NGINX_TARGET
     if server == "haproxy":
         return HAPROXY_TARGET
+    if server == "traefik":
+        return TRAEFIK_TARGET
     return APACHE_TARGET if size <= APACHE_TARGET_UP_TO else None
 
 
@@ -414,9 +426,11 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
     www = root / "www" / "api"
     www.mkdir(parents=True)
     (www / "ok.json").write_bytes(edges.PAYLOAD)
-    servers = [server for server in ("nginx", "apache", "haproxy") if server in only]
+    servers = [server for server in ("nginx", "apache", "haproxy", "traefik") if server in only]
     for server in servers:
         port = bench.site(server, f"{server}-baseline", "")
+        if server == "traefik":
+            bench.sites[server][-1].body = edges.traefik_baseline(f"{server}-baseline", port)
         label = "no CORS (baseline)"
         for group, request in (("main", get(exact_origin(0))), ("many", distinct_disallowed())):
             bench.baselines[(server, group)] = Case(
@@ -436,7 +450,11 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
             port = bench.policy_site(server, wildcard_policy(size))
             label = "corsgen, wildcard subdomains"
             origins = (wildcard_origin(size - 1), wildcard_origin(size))
-            target = {"nginx": NGINX_TARGET, "haproxy": HAPROXY_TARGET}.get(server)
+            target = {
+                "nginx": NGINX_TARGET,
+                "haproxy": HAPROXY_TARGET,
+                "traefik": TRAEFIK_TARGET,
+            }.get(server)
             bench.pair(server, port, f"wildcard-{size}", label, size, origins, target)
 
     if "nginx" in servers:
@@ -709,8 +727,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, help="length of one wrk run (1 to 5)")
     parser.add_argument(
         "--only",
-        default="nginx,apache,haproxy,anchor,cli",
-        help="comma-separated parts to run: nginx, apache, haproxy, anchor, cli",
+        default="nginx,apache,haproxy,traefik,anchor,cli",
+        help="comma-separated parts to run: nginx, apache, haproxy, traefik, anchor, cli",
     )
     parser.add_argument("--no-write", action="store_true", help="print; leave the doc alone")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -750,6 +768,8 @@ def main(argv: list[str] | None = None) -> int:
             servers["haproxy"] = edges.haproxy_server(
                 root, bench.sites["haproxy"], bench.haproxy_map_dir, SERVER_CPU
             )
+        if bench.sites["traefik"]:
+            servers["traefik"] = edges.traefik_server(root, bench.sites["traefik"], SERVER_CPU)
         if bench.anchor_policy is not None:
             port = bench.baselines[("uvicorn", "main")].port
             servers["uvicorn"] = edges.uvicorn_server(root, port, bench.anchor_policy, SERVER_CPU)
