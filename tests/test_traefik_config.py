@@ -8,8 +8,12 @@ report every router, middleware and service enabled, with no error.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -19,7 +23,7 @@ from corsgen.targets import CannotExpress, get_target
 from corsgen.targets.target import parse_options
 from edgeharness import process
 from edgeharness.availability import require_installed
-from edgeharness.net import free_port
+from edgeharness.net import accepts_connections, free_port
 from edgeharness.traefik import (
     EXAMPLE_ROUTERS,
     TRAEFIK,
@@ -40,17 +44,23 @@ EXAMPLE = REPO / "examples" / "traefik"
 START_TIMEOUT = 20.0
 
 
-def services_for(names: list[str]) -> str:
-    """The operator's file: a service of each name the rendered routers forward to."""
+def services_for(names: list[str], port: int = 9) -> str:
+    """The operator's file: a service of each name the rendered routers forward to (port 9,
+    discard: nothing listens there on 127.0.0.1, so Traefik answers 502 itself)."""
     services = "".join(
-        f'    {name}:\n      loadBalancer:\n        servers:\n          - url: "http://127.0.0.1:9"\n'
+        f"    {name}:\n      loadBalancer:\n        servers:\n"
+        f'          - url: "http://127.0.0.1:{port}"\n'
         for name in names
     )
     return f"http:\n  services:\n{services}"
 
 
-def loaded_problems(files: dict[str, str], services: list[str], root: Path) -> list[str]:
-    """Start Traefik on ``files`` (and a file with ``services``); its API's complaints."""
+@contextmanager
+def running_traefik(
+    files: dict[str, str], services: list[str], root: Path, upstream_port: int = 9
+) -> Iterator[tuple[int, int, process.LocalProcess]]:
+    """Traefik on ``files`` (and a file with ``services``), once it lists every router:
+    (its entry point's port, its API's port, the process)."""
     require_installed(TRAEFIK)
     provider = root / "dynamic"
     provider.mkdir()
@@ -58,12 +68,13 @@ def loaded_problems(files: dict[str, str], services: list[str], root: Path) -> l
         (provider / name).parent.mkdir(parents=True, exist_ok=True)
         (provider / name).write_text(text, encoding="utf-8")
     if services:
-        (provider / "corsgen-test-services.yml").write_text(services_for(services), "utf-8")
-    api_port = free_port()
+        (provider / "corsgen-test-services.yml").write_text(
+            services_for(services, upstream_port), "utf-8"
+        )
+    port, api_port = free_port(), free_port()
     config = root / "traefik.yml"
     config.write_text(
-        static_config(port=free_port(), api_port=api_port, provider_dir=provider),
-        encoding="utf-8",
+        static_config(port=port, api_port=api_port, provider_dir=provider), encoding="utf-8"
     )
     server = process.LocalProcess("traefik", TRAEFIK.start_command(str(config)), root / "log")
     try:
@@ -76,10 +87,16 @@ def loaded_problems(files: dict[str, str], services: list[str], root: Path) -> l
         ]
         assert len(routers) >= 3
         assert wait_for_routers(api_port, routers, START_TIMEOUT) == [], server.log_tail()
-        problems = api_problems(api_port)
-        return problems + [line for line in server.log_tail().splitlines() if "ERR" in line]
+        yield port, api_port, server
     finally:
         server.stop()
+
+
+def loaded_problems(files: dict[str, str], services: list[str], root: Path) -> list[str]:
+    """Start Traefik on ``files`` (and a file with ``services``); its API's complaints."""
+    with running_traefik(files, services, root) as (_port, api_port, server):
+        problems = api_problems(api_port)
+        return problems + [line for line in server.log_tail().splitlines() if "ERR" in line]
 
 
 def test_every_golden_policy_traefik_expresses_has_a_traefik_file():
@@ -218,3 +235,49 @@ def test_the_example_holds_what_corsgen_renders_now_and_loads_in_traefik(tmp_pat
             assert example.read_text() == text, f"{example} is not what corsgen renders now"
             files[f"{folder}/{name}"] = text
     assert loaded_problems(files, [], tmp_path) == []
+
+
+def test_traefiks_own_502_carries_the_cors_headers_of_an_allowed_origin(tmp_path: Path):
+    # The service's one server does not answer: Traefik writes the 502 itself, through
+    # corsgen's middleware, so the page can read it.
+    policy = load_policy(REPO / "examples" / "predict-api.yaml")
+    files = render(policy, "traefik").files
+    with running_traefik(files, ["predict-api"], tmp_path) as (port, _api, _server):
+        allowed = httpx.get(f"http://127.0.0.1:{port}/x", headers={"Origin": "http://localhost"})
+        other = httpx.get(f"http://127.0.0.1:{port}/x", headers={"Origin": "https://evil.example"})
+    assert allowed.status_code == other.status_code == 502
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert allowed.headers["access-control-expose-headers"] == "X-Request-Id"
+    assert not [name for name in other.headers if name.lower().startswith("access-control-")]
+    assert allowed.headers["vary"] == other.headers["vary"] == "Origin"
+
+
+def test_traefik_keeps_only_the_first_of_several_vary_lines_of_the_upstream(tmp_path: Path):
+    # docs/traefik.md, Known limits: addVaryHeader reads the first Vary line and writes one
+    # line back. An upstream of two Vary lines (Python's http.server, the header twice).
+    upstream_port = free_port()
+    script = (
+        "import http.server\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200)\n"
+        "        self.send_header('Vary', 'Accept-Encoding')\n"
+        "        self.send_header('Vary', 'Cookie')\n"
+        "        self.send_header('Content-Length', '0')\n"
+        "        self.end_headers()\n"
+        f"http.server.HTTPServer(('127.0.0.1', {upstream_port}), H).serve_forever()\n"
+    )
+    upstream = process.LocalProcess(
+        "upstream", [sys.executable, "-c", script], tmp_path / "upstream.log"
+    )
+    upstream.start()
+    try:
+        assert upstream.wait_until(lambda: accepts_connections(upstream_port), START_TIMEOUT)
+        files = render(load_policy(REPO / "examples" / "predict-api.yaml"), "traefik").files
+        with running_traefik(files, ["predict-api"], tmp_path, upstream_port) as (port, _a, _s):
+            answer = httpx.get(f"http://127.0.0.1:{port}/", headers={"Origin": "http://localhost"})
+    finally:
+        upstream.stop()
+    assert answer.status_code == 200
+    assert answer.headers.get_list("vary") == ["Accept-Encoding,Origin"]
