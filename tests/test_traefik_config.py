@@ -281,3 +281,46 @@ def test_traefik_keeps_only_the_first_of_several_vary_lines_of_the_upstream(tmp_
         upstream.stop()
     assert answer.status_code == 200
     assert answer.headers.get_list("vary") == ["Accept-Encoding,Origin"]
+
+
+NAIVE = """http:
+  routers:
+    api:
+      rule: "PathPrefix(`/`)"
+      service: api
+      middlewares: [cors]
+    extra-one:
+      rule: "Path(`/one`)"
+      service: api
+    extra-two:
+      rule: "Path(`/two`)"
+      service: api
+  middlewares:
+    cors:
+      headers:
+        accessControlAllowOriginList: ["https://app.example.com"]
+        accessControlAllowMethods: ["GET", "POST"]
+        accessControlAllowCredentials: true
+        accessControlExposeHeaders: ["X-Request-Id"]
+        addVaryHeader: true
+"""
+
+
+def test_traefiks_headers_middleware_alone_answers_a_denied_preflight_200(tmp_path: Path):
+    # Why corsgen composes routers (docs/traefik.md): the headers middleware's own CORS
+    # answers every preflight with 200 and its lists, and sets credentials and exposed
+    # headers on a response to an Origin it does not allow.
+    with running_traefik({"naive.yml": NAIVE}, ["api"], tmp_path) as (port, _api, _server):
+        preflight = httpx.options(
+            f"http://127.0.0.1:{port}/x",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        actual = httpx.get(f"http://127.0.0.1:{port}/x", headers={"Origin": "https://evil.example"})
+    assert preflight.status_code == 200
+    assert "access-control-allow-origin" not in preflight.headers
+    assert preflight.headers["access-control-allow-methods"] == "GET,POST"
+    assert preflight.headers["access-control-allow-credentials"] == "true"
+    assert actual.status_code == 502  # the service has no server that answers
+    assert "access-control-allow-origin" not in actual.headers
+    assert actual.headers["access-control-allow-credentials"] == "true"
+    assert actual.headers["access-control-expose-headers"] == "X-Request-Id"
