@@ -1,4 +1,5 @@
-"""The servers the benchmark drives: nginx, Apache, HAProxy, Caddy and uvicorn, on 127.0.0.1 only.
+"""The servers the benchmark drives: nginx, Apache, HAProxy, Caddy, Traefik and uvicorn, on
+127.0.0.1 only.
 
 Every server is started from Debian's packages (uvicorn from pip) with a config written
 into the benchmark's private directory, through the same harness as the tests
@@ -15,14 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from edgeharness.apps import uvicorn_command
 from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
 from edgeharness.haproxy import MAP_DIR_VARIABLE, pasted
 from edgeharness.net import accepts_connections, free_port
 from edgeharness.process import LocalProcess, run
 from edgeharness.targets import APACHE, HAPROXY, NGINX
+from edgeharness.traefik import TRAEFIK, api_problems, static_config, wait_for_routers
 
-__all__ = ["APACHE", "CADDY", "HAPROXY", "NGINX", "free_port"]
+__all__ = ["APACHE", "CADDY", "HAPROXY", "NGINX", "TRAEFIK", "free_port"]
 # The upstream content every case serves: a small static file, so that the edge itself,
 # not an application behind it, is what the measurement sees.
 PAYLOAD = b'{"ok":true}\n'
@@ -267,6 +271,95 @@ def caddy_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server:
     env = {"XDG_DATA_HOME": str(root / "caddy-data"), "XDG_CONFIG_HOME": str(root / "caddy-config")}
     command = CADDY.start_command(str(config))
     return Server("caddy", root, command, probe_port=sites[0].port, cpu_list=cpu_list, env=env)
+
+
+# --- Traefik -------------------------------------------------------------------------------
+
+# Traefik serves no files: every router answers 200 itself (noop@internal's 418 through
+# this errors middleware), corsgen's forwarding routers with it as the operator's
+# middleware, so that the edge, not a backend behind it, is what is measured.
+TRAEFIK_OK = "bench-ok"
+TRAEFIK_OK_MIDDLEWARE = f"""http:
+  middlewares:
+    {TRAEFIK_OK}:
+      errors:
+        status: ["418"]
+        service: noop@internal
+        statusRewrites:
+          "418": 200
+"""
+
+
+def traefik_baseline(name: str, port: int) -> str:
+    """A site without CORS: one router on the site's entry point, answered 200."""
+    return f"""http:
+  routers:
+    {name}:
+      entryPoints: [site{port}]
+      rule: "PathPrefix(`/`)"
+      service: noop@internal
+      middlewares: [{TRAEFIK_OK}]
+"""
+
+
+def traefik_options(port: int) -> dict[str, tuple[str, ...]]:
+    """The render options of a corsgen site: its own entry point, answered 200."""
+    return {
+        "router-name": (f"b{port}",),
+        "rule": ("PathPrefix(`/`)",),
+        "service": ("noop@internal",),
+        "entrypoint": (f"site{port}",),
+        "middleware": (TRAEFIK_OK,),
+    }
+
+
+class TraefikBenchServer(Server):
+    """Ready once the file provider has applied every site's routers (the API says)."""
+
+    def __init__(self, *args: object, api_port: int, routers: list[str], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.api_port = api_port
+        self.routers = routers
+
+    def start(self) -> None:
+        super().start()
+        missing = wait_for_routers(self.api_port, self.routers, START_TIMEOUT)
+        problems = api_problems(self.api_port)
+        if missing or problems:
+            raise RuntimeError(f"traefik: missing {missing}, problems {problems}")
+
+
+def traefik_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server:
+    """One Traefik process on one CPU (GOMAXPROCS=1, as nginx has one worker), an entry
+    point per site, every site's file in the file provider's directory."""
+    provider = root / "traefik-dynamic"
+    provider.mkdir(exist_ok=True)
+    (provider / "bench.yml").write_text(TRAEFIK_OK_MIDDLEWARE, encoding="utf-8")
+    routers = []
+    for site in sites:
+        (provider / f"{site.name}.yml").write_text(site.body, encoding="utf-8")
+        routers += list(yaml.safe_load(site.body)["http"]["routers"])
+    api_port = free_port()
+    config = root / "traefik.yml"
+    config.write_text(
+        static_config(
+            port=free_port(),
+            api_port=api_port,
+            provider_dir=provider,
+            more_entry_points={f"site{site.port}": site.port for site in sites},
+        ),
+        encoding="utf-8",
+    )
+    return TraefikBenchServer(
+        "traefik",
+        root,
+        TRAEFIK.start_command(str(config)),
+        probe_port=sites[0].port,
+        cpu_list=cpu_list,
+        env={"GOMAXPROCS": "1"},
+        api_port=api_port,
+        routers=routers,
+    )
 
 
 # --- uvicorn -------------------------------------------------------------------------------

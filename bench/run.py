@@ -190,11 +190,13 @@ def write_policy(spec: PolicySpec, root: Path) -> Path:
     return path
 
 
-def render(spec: PolicySpec, target: str, root: Path) -> dict[str, str]:
+def render(
+    spec: PolicySpec, target: str, root: Path, options: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, str]:
     from corsgen.policy import load_policy
     from corsgen.render import render as render_policy
 
-    return render_policy(load_policy(write_policy(spec, root)), target).files
+    return render_policy(load_policy(write_policy(spec, root)), target, options or {}).files
 
 
 # Reference configuration of the kind ingress-nginx generates for a list of origins: a
@@ -332,6 +334,10 @@ EDGE_OVER_APP_TARGET = 5.0
 HAPROXY_TARGET = 0.90
 # Issue 14: Caddy with corsgen against Caddy without CORS, at every size.
 CADDY_TARGET = 0.90
+# Issue 14: Traefik with corsgen against Traefik without CORS.
+TRAEFIK_TARGET = 0.90
+# The edges the benchmark can run, in the order it starts them.
+EDGE_SERVERS = ("nginx", "apache", "haproxy", "caddy", "traefik")
 
 
 def target_text(target: float | None) -> str:
@@ -344,7 +350,7 @@ class Bench:
 
     root: Path
     sites: dict[str, list[Site]] = field(
-        default_factory=lambda: {"nginx": [], "apache": [], "haproxy": [], "caddy": []}
+        default_factory=lambda: {server: [] for server in EDGE_SERVERS}
     )
     cases: list[Case] = field(default_factory=list)
     baselines: dict[tuple[str, str], Case] = field(default_factory=dict)
@@ -356,6 +362,12 @@ class Bench:
         return port
 
     def policy_site(self, server: str, spec: PolicySpec) -> int:
+        if server == "traefik":
+            # The routers name the site's entry point: the port comes first.
+            port = edges.free_port()
+            (text,) = render(spec, server, self.root, edges.traefik_options(port)).values()
+            self.sites[server].append(Site(spec.name, port, body=text))
+            return port
         files = render(spec, server, self.root)
         if server == "nginx":
             location, http = files[f"{spec.name}.location.conf"], files[f"{spec.name}.http.conf"]
@@ -431,6 +443,8 @@ def edge_target(server: str, size: int) -> float | None:
         return HAPROXY_TARGET
     if server == "caddy":
         return CADDY_TARGET
+    if server == "traefik":
+        return TRAEFIK_TARGET
     return APACHE_TARGET if size <= APACHE_TARGET_UP_TO else None
 
 
@@ -439,9 +453,11 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
     www = root / "www" / "api"
     www.mkdir(parents=True)
     (www / "ok.json").write_bytes(edges.PAYLOAD)
-    servers = [server for server in ("nginx", "apache", "haproxy", "caddy") if server in only]
+    servers = [server for server in EDGE_SERVERS if server in only]
     for server in servers:
         port = bench.site(server, f"{server}-baseline", "")
+        if server == "traefik":
+            bench.sites[server][-1].body = edges.traefik_baseline(f"{server}-baseline", port)
         label = "no CORS (baseline)"
         for group, request in (("main", get(exact_origin(0))), ("many", distinct_disallowed())):
             bench.baselines[(server, group)] = Case(
@@ -461,9 +477,12 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
             port = bench.policy_site(server, wildcard_policy(size))
             label = "corsgen, wildcard subdomains"
             origins = (wildcard_origin(size - 1), wildcard_origin(size))
-            target = {"nginx": NGINX_TARGET, "haproxy": HAPROXY_TARGET, "caddy": CADDY_TARGET}.get(
-                server
-            )
+            target = {
+                "nginx": NGINX_TARGET,
+                "haproxy": HAPROXY_TARGET,
+                "caddy": CADDY_TARGET,
+                "traefik": TRAEFIK_TARGET,
+            }.get(server)
             bench.pair(server, port, f"wildcard-{size}", label, size, origins, target)
 
     if "nginx" in servers:
@@ -745,8 +764,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, help="length of one wrk run (1 to 5)")
     parser.add_argument(
         "--only",
-        default="nginx,apache,haproxy,caddy,anchor,cli",
-        help="comma-separated parts to run: nginx, apache, haproxy, caddy, anchor, cli",
+        default=",".join((*EDGE_SERVERS, "anchor", "cli")),
+        help=f"comma-separated parts to run: {', '.join((*EDGE_SERVERS, 'anchor', 'cli'))}",
     )
     parser.add_argument("--no-write", action="store_true", help="print; leave the doc alone")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -788,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if bench.sites["caddy"]:
             servers["caddy"] = edges.caddy_server(root, bench.sites["caddy"], SERVER_CPU)
+        if bench.sites["traefik"]:
+            servers["traefik"] = edges.traefik_server(root, bench.sites["traefik"], SERVER_CPU)
         if bench.anchor_policy is not None:
             port = bench.baselines[("uvicorn", "main")].port
             servers["uvicorn"] = edges.uvicorn_server(root, port, bench.anchor_policy, SERVER_CPU)

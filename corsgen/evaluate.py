@@ -480,13 +480,17 @@ def _several_origins(policy: Policy, request: Request) -> Verdict:
 
     Apache (like nginx from 1.23 on) joins repeated request header lines with ", ", as HTTP
     combines repeated fields; nginx before 1.23 reads only the first line into
-    ``$http_origin``. Where the two readings answer differently, either answer is right.
+    ``$http_origin``. Traefik's router rules match a header when any of its lines matches,
+    while its headers middleware sets Access-Control-Allow-Origin from the first line
+    (docs/traefik.md): see :func:`_any_line_answer`. Where the readings answer
+    differently, any of their answers is right; none echoes an Origin that is not allowed.
     """
     first = replace(request, more_origins=())
     joined_text = ", ".join((request.origin or "", *request.more_origins))
     joined = evaluate(policy, replace(request, origin=joined_text, more_origins=()))
     answers: list[Verdict] = []
-    for verdict in (*joined.acceptable(), *evaluate(policy, first).acceptable()):
+    readings = (*joined.acceptable(), *evaluate(policy, first).acceptable())
+    for verdict in (*readings, *_any_line_answer(policy, request)):
         if all(_answer_key(verdict) != _answer_key(seen) for seen in answers):
             answers.append(verdict)
     if len(answers) == 1:
@@ -500,6 +504,25 @@ def _several_origins(policy: Policy, request: Request) -> Verdict:
     )
     origin = replace(joined.origin, either=True, reason=reason)
     return replace(answers[0], origin=origin, alternatives=tuple(answers[1:]))
+
+
+def _any_line_answer(policy: Policy, request: Request) -> tuple[Verdict, ...]:
+    """Traefik's reading of several Origin lines when a later line is allowed and the first
+    is not: routed as allowed (its rules match any line), answered without
+    Access-Control-Allow-Origin (set from the first line only); the rest as for the
+    allowed line. No browser accepts an answer without ACAO."""
+    if policy.allows_any_origin or _strict_match(policy, request.origin or ""):
+        return ()  # the first line decides, as in the first-line reading
+    allowed = [line for line in request.more_origins if _strict_match(policy, line)]
+    if not allowed:
+        return ()
+    as_allowed = evaluate(policy, replace(request, origin=allowed[0], more_origins=()))
+    headers = {name: value for name, value in as_allowed.headers.items() if name != ACAO}
+    note = (
+        f"Traefik routes on any Origin line ({allowed[0]!r} is allowed) and takes "
+        "Access-Control-Allow-Origin from the first, which is not allowed: no ACAO"
+    )
+    return (replace(as_allowed, headers=headers, notes=(note,), alternatives=()),)
 
 
 def _several_request_headers_lines(policy: Policy, request: Request) -> Verdict:

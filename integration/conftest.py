@@ -1,7 +1,8 @@
 """Fixtures for corsgen's integration tests: the predict stub and the edge servers.
 
-Session-scoped: one stub process, one nginx, one Apache and one HAProxy container
-for the whole run; tests load policies into them with ``server.load(path)``.
+Session-scoped: one stub process and one container per edge server (nginx, Apache,
+HAProxy, Caddy, Traefik, ...: integration.edge.EDGE_SERVERS) for the whole run; tests load
+policies into them with ``server.load(path)``.
 
 Without a Docker engine (or without the images) the tests that need one are
 skipped with one line saying how to enable them; with ``CI=true`` they fail
@@ -11,7 +12,7 @@ instead, so CI never passes by silently skipping them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -20,7 +21,7 @@ import pytest
 from edgeharness import availability, containers
 from edgeharness.targets import TARGETS
 from edgeharness.upstream import Upstream, running_upstream
-from integration.edge import ApacheServer, CaddyServer, EdgeServer, HaproxyServer, NginxServer
+from integration.edge import EDGE_SERVERS, EdgeServer
 
 if TYPE_CHECKING:
     import docker
@@ -30,18 +31,11 @@ ENABLE_HINT = "bash integration/start-dockerd.sh && bash integration/build-image
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "integration: needs Docker, nginx/Apache/HAProxy containers (integration/)"
+        "markers", "integration: needs Docker and the edge servers' containers (integration/)"
     )
 
 
-DOCKER_FIXTURES = {
-    "docker_client",
-    "nginx_server",
-    "apache_server",
-    "haproxy_server",
-    "caddy_server",
-    "edge_server",
-}
+DOCKER_FIXTURES = {"docker_client", "edge_server", *(f"{name}_server" for name in EDGE_SERVERS)}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -122,49 +116,31 @@ def _edge_server(
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def nginx_server(
-    docker_client: docker.DockerClient,
-    predict_stub: Upstream,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[EdgeServer]:
-    """nginx in a container, no policy loaded; ``nginx_server.load(policy) -> Site``."""
-    yield from _edge_server(NginxServer, docker_client, predict_stub, tmp_path_factory)
+def _server_fixture(cls: type[EdgeServer]) -> Callable[..., Iterator[EdgeServer]]:
+    name = cls.server.name
+
+    def server(
+        docker_client: docker.DockerClient,
+        predict_stub: Upstream,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[EdgeServer]:
+        yield from _edge_server(cls, docker_client, predict_stub, tmp_path_factory)
+
+    server.__doc__ = (
+        f"{cls.server.program} in a container, no policy loaded; "
+        f"``{name}_server.load(policy) -> Site``."
+    )
+    return pytest.fixture(scope="session", name=f"{name}_server")(server)
 
 
-@pytest.fixture(scope="session")
-def apache_server(
-    docker_client: docker.DockerClient,
-    predict_stub: Upstream,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[EdgeServer]:
-    """Apache in a container, no policy loaded; ``apache_server.load(policy) -> Site``."""
-    yield from _edge_server(ApacheServer, docker_client, predict_stub, tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def haproxy_server(
-    docker_client: docker.DockerClient,
-    predict_stub: Upstream,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[EdgeServer]:
-    """HAProxy in a container, no policy loaded; ``haproxy_server.load(policy) -> Site``."""
-    yield from _edge_server(HaproxyServer, docker_client, predict_stub, tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def caddy_server(
-    docker_client: docker.DockerClient,
-    predict_stub: Upstream,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[EdgeServer]:
-    """Caddy in a container, no policy loaded; ``caddy_server.load(policy) -> Site``."""
-    yield from _edge_server(CaddyServer, docker_client, predict_stub, tmp_path_factory)
+# The session fixtures nginx_server, apache_server, ...: one per entry of EDGE_SERVERS.
+for _cls in EDGE_SERVERS.values():
+    globals()[f"_{_cls.server.name}_server"] = _server_fixture(_cls)
 
 
 @pytest.fixture(scope="session", params=list(TARGETS))
 def edge_server(request: pytest.FixtureRequest) -> EdgeServer:
-    """Each server in turn: a test using it runs once for nginx, Apache and HAProxy."""
+    """Each server in turn: a test using it runs once per target of edgeharness.targets."""
     server: EdgeServer = request.getfixturevalue(f"{request.param}_server")
     return server
 

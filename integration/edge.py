@@ -39,18 +39,30 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from corsgen.policy import load_policy
+from edgeharness import process
 from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
 from edgeharness.containers import container_output, remove_container, run_server_container
 from edgeharness.haproxy import HAPROXY, MAP_DIR_VARIABLE, pasted
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
+from edgeharness.traefik import (
+    AUTH_MIDDLEWARE,
+    TRAEFIK,
+    UPSTREAM_SERVICE,
+    SiteRouter,
+    api_problems,
+    render_options,
+    site_config,
+    static_config,
+)
 from integration import http_client
 from integration.http_client import HeaderInput, HttpResult
 
@@ -80,6 +92,7 @@ RENDER_TIMEOUT = 60.0
 # VirtualHost, frontend): its name is the policy's name and this suffix.
 SNIPPET_SUFFIX = {"nginx": ".location.conf", "apache": ".conf", "haproxy": ".haproxy.cfg"}
 SNIPPET_SUFFIX["caddy"] = ".caddy"
+SNIPPET_SUFFIX["traefik"] = ".traefik.yml"  # in the site's folder of each router
 
 
 class EdgeServerError(RuntimeError):
@@ -343,16 +356,8 @@ class EdgeServer:
         new_sites = dict(self.sites)
         result: list[Site] = []
         for name, site_dir in staged:
-            old = new_sites.get(name)
-            port = old.port if old is not None else free_port()
-            site = Site(
-                name,
-                self.target,
-                port,
-                generation,
-                site_dir,
-                sorted(p.name for p in site_dir.iterdir()),
-            )
+            port = self._port_for(name, new_sites.get(name))
+            site = Site(name, self.target, port, generation, site_dir, self._site_files(site_dir))
             new_sites[name] = site
             result.append(site)
         try:
@@ -361,6 +366,13 @@ class EdgeServer:
             self._remove_unused_site_dirs(self.sites)
             raise
         return result
+
+    def _port_for(self, name: str, old: Site | None) -> int:
+        """The port of site ``name``: its old one when it is reloaded, else a free one."""
+        return old.port if old is not None else free_port()
+
+    def _site_files(self, site_dir: Path) -> list[str]:
+        return sorted(p.name for p in site_dir.iterdir())
 
     def _reconfigure(self, new_sites: dict[str, Site], generation: int | None = None) -> None:
         """Write the config for new_sites, test it, reload and wait; roll back on failure."""
@@ -464,7 +476,7 @@ class EdgeServer:
                         verify=http_client.ssl_context(),
                     )
                     last = f"{response.status_code} {response.text.strip()[:80]!r}"
-                    ok = response.status_code == 200 and response.text.strip() == str(generation)
+                    ok = self._answers_generation(response, generation)
                 except httpx.TransportError as exc:
                     last = repr(exc)
                     ok = False
@@ -475,6 +487,10 @@ class EdgeServer:
                 if self.container is not None and not self._container_running():
                     raise EdgeServerError(f"{self.target} container exited\n{self.logs()}")
                 time.sleep(POLL_INTERVAL)
+
+    def _answers_generation(self, response: httpx.Response, generation: int) -> bool:
+        """Whether a /__generation answer says ``generation`` (its body, on most servers)."""
+        return response.status_code == 200 and response.text.strip() == str(generation)
 
     def _wait_for_old_workers(self) -> None:
         """After a reload: return once no worker of the old generation can take a request."""
@@ -860,3 +876,171 @@ class CaddyServer(EdgeServer):
             admin=self.ADMIN,
             comment=f"Written by corsgen's integration harness (generation {generation}).",
         )
+
+
+TRAEFIK_GENERATION_HEADER = "X-Corsgen-Generation"
+# The routers of a Traefik site, as the other servers' locations: corsgen renders the
+# policy once for each (edgeharness.traefik.render_options).
+TRAEFIK_SITE_ROUTERS = (
+    SiteRouter("proxy", "PathPrefix(`/`)", UPSTREAM_SERVICE),
+    SiteRouter("static", "PathPrefix(`/static/`)", "static-files"),
+    SiteRouter("private", "PathPrefix(`/private/`)", UPSTREAM_SERVICE, (AUTH_MIDDLEWARE,)),
+)
+
+
+class TraefikServer(EdgeServer):
+    """Traefik with the file provider, as docs/traefik.md says. Its entry points are static
+    configuration, so the container starts with a pool of them and each site takes a free
+    one. A site is the policy rendered three times, once per router of the site (each in a
+    folder of the site's directory, which the provider reads): ``/`` to the stub,
+    ``/private/`` through basicAuth, ``/static/`` to a file server (Traefik serves no files
+    itself: an operator puts one behind it; the harness runs Python's http.server on the
+    static folder). The provider applies a change by itself: a reload writes the harness's
+    own file, which carries the generation, last; the API then lists any error."""
+
+    server = TRAEFIK
+    main_config_name = "traefik.yml"
+    POOL = 16  # sites at once
+    HARNESS_DIR = "harness"  # the harness's own dynamic file, in the provider directory
+
+    def __init__(
+        self, docker_client: docker.DockerClient, image: str, workdir: Path, stub_port: int
+    ) -> None:
+        super().__init__(docker_client, image, workdir, stub_port)
+        self.api_port = 0
+        self.pool: list[int] = []
+        self.static_port = 0
+        self.static_server: process.LocalProcess | None = None
+        self.ports_for_load: dict[str, int] = {}  # policy name -> entry point, in load_many
+
+    def start(self) -> None:
+        self.api_port = free_port()
+        self.pool = [free_port() for _ in range(self.POOL)]
+        self.static_port = free_port()
+        (self.workdir / "static").mkdir(parents=True, exist_ok=True)
+        self.static_server = process.LocalProcess(
+            "static files",
+            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+             "--directory", str(self.workdir), str(self.static_port)],
+            self.workdir / "static-server.log",
+        )  # fmt: skip
+        self.static_server.start()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.static_server is not None:
+            self.static_server.stop()
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        # The static configuration: the same for every generation (Traefik reads it once).
+        return static_config(
+            port=self.control_port,
+            api_port=self.api_port,
+            provider_dir=self.in_container(self.workdir / "sites"),
+            more_entry_points={f"site{port}": port for port in self.pool},
+            access_log=self.in_container(self.workdir / "logs" / "access.log"),
+        )
+
+    def _write_generation_marker(self, generation: int) -> None:
+        path = self.workdir / "sites" / self.HARNESS_DIR / "harness.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = site_config(
+            upstream_port=self.stub_port,
+            generation=str(generation),
+            generation_header=TRAEFIK_GENERATION_HEADER,
+            entry_points=["web", *(f"site{port}" for port in self.pool)],
+            ready_path="/__generation",
+            auth_users=[make_htpasswd_line(HTPASSWD_USER, HTPASSWD_PASSWORD).strip()],
+            more_services={"static-files": self.static_port},
+        )
+        # Renamed into place: Traefik reads the directory on every change, never a half.
+        temporary = path.with_name("harness.yml.tmp")
+        temporary.write_text(text)
+        temporary.replace(path)
+
+    def config_test(self) -> str:
+        # Traefik has no config test: its API lists what it could not load, once applied
+        # (see _wait_for_generation).
+        return ""
+
+    def reload_command(self) -> list[str]:
+        return ["true"]  # the file provider applies the change by itself
+
+    def load_many(
+        self,
+        policies: Iterable[Path | str],
+        *,
+        render_args: Sequence[str] = (),
+        edit: Callable[[str], str] | None = None,
+    ) -> list[Site]:
+        """As EdgeServer.load_many; ``edit`` changes each rendered file before Traefik
+        sees it (a hand-broken rendering, for tests that show what the browser does)."""
+        generation = self.generation + 1
+        taken = {site.port for site in self.sites.values()}
+        staged: list[tuple[str, Path]] = []
+        self.ports_for_load = {}
+        try:
+            for index, policy in enumerate(policies):
+                name = load_policy(Path(policy)).name
+                old = self.sites.get(name)
+                port = old.port if old is not None else min(set(self.pool) - taken)
+                taken.add(port)
+                site_dir = self._new_site_dir(generation, index)
+                for router in TRAEFIK_SITE_ROUTERS:
+                    options = render_options(router, entry_point=f"site{port}")
+                    options["router-name"] = (f"p{port}-{router.name}",)
+                    args = [f"--option={key}={value}" for key, values in options.items()
+                            for value in values]  # fmt: skip
+                    proc = render(
+                        policy, self.target, site_dir / router.name, [*args, *render_args]
+                    )
+                    if proc.returncode != 0:
+                        raise RenderError(
+                            f"corsgen render {policy} --target traefik exited {proc.returncode}\n"
+                            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+                        )
+                    for path in (site_dir / router.name).iterdir() if edit else ():
+                        path.write_text(edit(path.read_text()))
+                self.ports_for_load[name] = port
+                staged.append((name, site_dir))
+        except BaseException:
+            self._remove_unused_site_dirs(self.sites)
+            raise
+        return self._apply(staged, generation)
+
+    def load_snippets(self, name: str, files: Mapping[str, str | bytes]) -> Site:
+        raise NotImplementedError("Traefik sites are corsgen renderings (load / load_many)")
+
+    def _port_for(self, name: str, old: Site | None) -> int:
+        return self.ports_for_load[name]  # the entry point its routers were rendered for
+
+    def _site_files(self, site_dir: Path) -> list[str]:
+        return sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.yml"))
+
+    def _remove_unused_site_dirs(self, keep: Mapping[str, Site]) -> None:
+        keep_dirs = {s.site_dir.name for s in keep.values()} | {self.HARNESS_DIR}
+        for path in (self.workdir / "sites").iterdir():
+            if path.name not in keep_dirs:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _answers_generation(self, response: httpx.Response, generation: int) -> bool:
+        # Traefik answers /__generation itself (noop@internal's 418): the generation is in
+        # a header the harness's own file sets.
+        return response.headers.get(TRAEFIK_GENERATION_HEADER) == str(generation)
+
+    def _wait_for_generation(self, generation: int, timeout: float, ports: Sequence[int]) -> None:
+        """As for every server; then Traefik's API must list no configuration error (it has
+        no config test to run before)."""
+        super()._wait_for_generation(generation, timeout, ports)
+        problems = api_problems(self.api_port)
+        if problems:
+            raise EdgeServerError("traefik reports:\n" + "\n".join(problems) + f"\n{self.logs()}")
+
+
+# Every edge server of the integration tests, by target name: integration/conftest.py makes
+# the session fixture ``<name>_server`` of each.
+EDGE_SERVERS: dict[str, type[EdgeServer]] = {
+    server.server.name: server
+    for server in (NginxServer, ApacheServer, HaproxyServer, CaddyServer, TraefikServer)
+}

@@ -12,6 +12,8 @@ It runs the example's own files, not copies written for the tests:
   fragment is already pasted into it), the map files in ``/etc/haproxy/corsgen``;
 * ``examples/caddy/Caddyfile`` as ``/etc/caddy/Caddyfile``, importing the snippet from
   ``/etc/caddy/corsgen`` (its basic_auth hash replaced like HAProxy's).
+* ``examples/traefik/traefik.yml`` as ``/etc/traefik/traefik.yml``, its ``dynamic/site.yml``
+  beside the two renderings its README runs (``dynamic/api/``, ``dynamic/admin/``).
 
 The server files are used byte for byte except for their two addresses (see
 ``with_test_ports``) and, for HAProxy, the userlist's password hash the README tells the
@@ -36,6 +38,7 @@ from edgeharness.apps import UvicornApp
 from edgeharness.containers import container_output, remove_container, run_server_container
 from edgeharness.net import free_port
 from edgeharness.targets import TARGETS, load_modules
+from edgeharness.traefik import EXAMPLE_ROUTERS, TRAEFIK, render_options
 from integration import http_client
 from integration.cors_matrix import (
     ACAC,
@@ -67,8 +70,9 @@ SERVER_CONFIGS = {
     "nginx": EXAMPLES / "nginx" / "predict-api.conf",
     "apache": EXAMPLES / "apache" / "predict-api.conf",
     "haproxy": EXAMPLES / "haproxy" / "predict-api.cfg",
+    "caddy": EXAMPLES / "caddy" / "Caddyfile",
+    "traefik": EXAMPLES / "traefik" / "traefik.yml",
 }
-SERVER_CONFIGS["caddy"] = EXAMPLES / "caddy" / "Caddyfile"
 APP_DIR = EXAMPLES / "predict_app"
 
 # The addresses the example files are written for: the edge on 8080, uvicorn on 8000.
@@ -89,6 +93,8 @@ MAIN_CONFIGS = {"nginx": "nginx.conf", "apache": "httpd.conf", "haproxy": "hapro
 # Caddy (Debian's layout, /etc/caddy/Caddyfile) logs to its output, like HAProxy.
 CONFIG_DIRS["caddy"] = "/etc/caddy"
 MAIN_CONFIGS["caddy"] = "Caddyfile"
+CONFIG_DIRS["traefik"], MAIN_CONFIGS["traefik"] = "/etc/traefik", "traefik.yml"
+SERVERS = {**TARGETS, "traefik": TRAEFIK}
 LOG_DIRS = {"nginx": "/var/log/nginx", "apache": "/var/log/apache2"}
 
 # Bounds for waiting on a server: seconds and polls, whichever ends first.
@@ -239,8 +245,10 @@ IncludeOptional sites-enabled/*.conf
 
 
 def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: int) -> Path:
-    """Lay out /etc/nginx, /etc/apache2 or /etc/haproxy as the example's README has the
-    reader do; the directory the rendered files are in."""
+    """Lay out /etc/nginx, /etc/apache2, /etc/haproxy or /etc/traefik as the example's README
+    has the reader do; the directory the rendered files are in."""
+    if target == "traefik":
+        return write_traefik_dir(config_dir, edge_port, app_port)
     site = with_test_ports(SERVER_CONFIGS[target], edge_port, app_port)
     if target == "caddy":
         # corsgen render ... --out-dir /etc/caddy/corsgen: the Caddyfile imports it from there.
@@ -271,6 +279,35 @@ def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: in
         modules = apache_modules(SERVER_CONFIGS[target])
         (config_dir / "httpd.conf").write_text(apache_main_config(edge_port, modules))
     return config_dir / "cors"
+
+
+def write_traefik_dir(config_dir: Path, edge_port: int, app_port: int) -> Path:
+    """/etc/traefik as examples/README.md lays it out: traefik.yml, dynamic/site.yml (the
+    app's address moved, the placeholder hash replaced as the README says) and the two
+    renderings of the policy in dynamic/api/ and dynamic/admin/."""
+    example = EXAMPLES / "traefik"
+    static = (example / "traefik.yml").read_text()
+    site = (example / "dynamic" / "site.yml").read_text()
+    users = re.findall(r'^( +- ")admin:[^"]+(")$', site, re.MULTILINE)
+    assert EXAMPLE_EDGE_ADDRESS in static and EXAMPLE_APP_ADDRESS in site and len(users) == 1
+    site = site.replace(EXAMPLE_APP_ADDRESS, f"127.0.0.1:{app_port}")
+    user = make_htpasswd_line(ADMIN_USER, ADMIN_PASSWORD).strip()
+    site = re.sub(r'^( +- ")admin:[^"]+(")$', rf"\g<1>{user}\g<2>", site, flags=re.MULTILINE)
+    (config_dir / "traefik.yml").write_text(
+        static.replace(EXAMPLE_EDGE_ADDRESS, f"127.0.0.1:{edge_port}")
+    )
+    dynamic = config_dir / "dynamic"
+    dynamic.mkdir()
+    (dynamic / "site.yml").write_text(site)
+    for folder, router in EXAMPLE_ROUTERS.items():
+        options = [
+            f"--option={name}={value}"
+            for name, values in render_options(router).items()
+            for value in values
+        ]
+        rendered = render(POLICY, "traefik", dynamic / folder, options)
+        assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
+    return dynamic / "api"
 
 
 @dataclass
@@ -334,7 +371,7 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornApp
         app.stop()
 
 
-@pytest.fixture(scope="module", params=["nginx", "apache", "haproxy", "caddy"])
+@pytest.fixture(scope="module", params=list(SERVER_CONFIGS))
 def example_edge(
     request: pytest.FixtureRequest,
     docker_client: docker.DockerClient,
@@ -358,12 +395,12 @@ def example_edge(
     if target in LOG_DIRS:
         mounts[log_dir] = LOG_DIRS[target]
     # The server's own foreground command line (edgeharness.targets), as in the images.
-    command = TARGETS[target].start_command(
-        f"{CONFIG_DIRS[target]}/{MAIN_CONFIGS[target]}", binary=TARGETS[target].program
+    command = SERVERS[target].start_command(
+        f"{CONFIG_DIRS[target]}/{MAIN_CONFIGS[target]}", binary=SERVERS[target].program
     )
     container = run_server_container(
         docker_client,
-        TARGETS[target].image(),
+        SERVERS[target].image(),
         command,
         kind=f"{target}-example",
         mounts=mounts,

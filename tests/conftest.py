@@ -12,9 +12,11 @@ from corsgen.errors import PolicyError
 from corsgen.load import load_text
 from corsgen.policy import Policy, policy_from_document
 
-# Real nginx / Apache / HAProxy on 127.0.0.1, started once per session (differential, probe and
-# hostile-input tests).
-from tests.edge_servers import apache_edge, caddy_edge, haproxy_edge, nginx_edge, upstream  # noqa: F401
+# Real edge servers on 127.0.0.1, started once per session (differential, probe and
+# hostile-input tests): the fixtures nginx_edge, apache_edge, ... of tests/edge_servers.py.
+from tests.edge_servers import EDGE_FIXTURES, upstream  # noqa: F401
+
+globals().update(EDGE_FIXTURES)
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = Path(__file__).resolve().parent / "policies"

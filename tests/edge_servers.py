@@ -1,4 +1,4 @@
-"""Real nginx, Apache, HAProxy and Caddy edges on 127.0.0.1 for the differential and
+"""Real nginx, Apache, HAProxy, Caddy and Traefik edges on 127.0.0.1 for the differential and
 hostile-input tests.
 
 Each edge runs natively (no Docker) from a private directory, in front of the harness's
@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +29,24 @@ import pytest
 from corsgen.compare import Observed
 from corsgen.evaluate import Request, split_list
 from corsgen.load import load_text
-from corsgen.policy import policy_from_document
+from corsgen.policy import Policy, policy_from_document
 from corsgen.render import render
+from corsgen.targets import CannotExpress, get_target
 from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
 from edgeharness.haproxy import HAPROXY, frontend_config
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
+from edgeharness.traefik import (
+    DYNAMIC_FILE,
+    SITE_ROUTERS,
+    TRAEFIK,
+    api_problems,
+    site_config,
+    static_config,
+)
+from edgeharness.traefik import render_options as traefik_render_options
 from edgeharness.upstream import TEST_ID_HEADER, Upstream, running_upstream
 
 GENERATION_HEADER = "X-Corsgen-Generation"
@@ -98,6 +108,23 @@ class Edge:
     @property
     def target(self) -> str:
         return self.server.name
+
+    def render_files(self, policy: Policy) -> dict[str, str]:
+        """What an operator of this edge renders for ``policy`` (Traefik: once per router)."""
+        return render(policy, self.target).files
+
+    def load_policy(self, policy: Policy) -> bool:
+        """Load ``policy``; or, when the target cannot express it, check that render refuses
+        it naming each feature (spec section 5) and return False."""
+        unexpressed = get_target(self.target).unexpressed(policy)
+        if not unexpressed:
+            self.load(self.render_files(policy))
+            return True
+        with pytest.raises(CannotExpress) as refused:
+            self.render_files(policy)
+        for feature in unexpressed:
+            assert any(f"uses {feature}, which" in line for line in refused.value.problems)
+        return False
 
     def process_env(self) -> dict[str, str] | None:
         """Environment the server runs with (None: the harness's own)."""
@@ -438,6 +465,98 @@ class HaproxyEdge(Edge):
         self.start(rendered)
 
 
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+class TraefikEdge(Edge):
+    """Traefik as docs/traefik.md says: the rendered files in the file provider's directory
+    beside the operator's own (:func:`edgeharness.traefik.site_config`), one rendering per
+    router of the site (:data:`edgeharness.traefik.SITE_ROUTERS`). One process for the
+    session on one port: the file provider applies each generation by itself."""
+
+    name = "traefik"
+    server = TRAEFIK
+
+    def __init__(self, upstream: Upstream, root: Path | None = None) -> None:
+        super().__init__(upstream, root)
+        self.api_port = free_port()
+
+    def render_files(self, policy: Policy) -> dict[str, str]:
+        """The policy rendered once per router of the site, each into a folder of the
+        provider directory named after the router, as docs/traefik.md says."""
+        files: dict[str, str] = {}
+        for router in SITE_ROUTERS:
+            rendered = render(policy, self.target, traefik_render_options(router)).files
+            files.update({f"{router.name}/{name}": text for name, text in rendered.items()})
+        return files
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        return dict(rendered)
+
+    def install(self, rendered: dict[str, str]) -> Path:
+        """Write the generation's files so that Traefik, which reads the directory on every
+        change, never sees one half written: each file is written under a name it skips
+        (.tmp) and renamed into place, stale files go after, and the site file that carries
+        the generation comes last."""
+        self.generation += 1
+        files = self.policy_files(rendered)
+        for name, text in files.items():
+            write_atomically(self.policy_dir / name, text)
+        for path in sorted(self.policy_dir.rglob("*.yml")):
+            if path.relative_to(self.policy_dir).as_posix() not in {*files, DYNAMIC_FILE}:
+                path.unlink()
+        return self.write_main_config()
+
+    def write_main_config(self) -> Path:
+        write_atomically(
+            self.policy_dir / DYNAMIC_FILE,
+            site_config(
+                upstream_port=self.upstream.port,
+                generation=str(self.generation),
+                generation_header=GENERATION_HEADER,
+            ),
+        )
+        config = self.root / "traefik.yml"
+        config.write_text(
+            static_config(port=self.port, api_port=self.api_port, provider_dir=self.policy_dir),
+            encoding="utf-8",
+        )
+        return config
+
+    def check(self, config: Path) -> subprocess.CompletedProcess[str]:
+        # No config test: a running Traefik's API lists what it could not load.
+        raise NotImplementedError("Traefik has no config test: see TraefikEdge.problems")
+
+    def problems(self) -> list[str]:
+        return api_problems(self.api_port)
+
+    def start(self, rendered: dict[str, str]) -> None:
+        config = self.install(rendered)
+        self.process = process.LocalProcess(
+            self.name,
+            self.server.start_command(str(config)),
+            self.root / "stderr.log",
+        )
+        self.process.start()
+        self._wait_for_generation(START_TIMEOUT)
+        self._refuse_problems()
+
+    def load(self, rendered: dict[str, str]) -> None:
+        assert self.process is not None and self.process.alive(), f"{self.name} died"
+        self.install(rendered)
+        self._wait_for_generation(RELOAD_TIMEOUT)
+        self._refuse_problems()
+
+    def _refuse_problems(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ConfigRejected("traefik reports:\n" + "\n".join(problems))
+
+
 class CaddyEdge(Edge):
     """Caddy as docs/caddy.md says: NAME.caddy imported at the top of every handle block
     that serves the API, authentication in a route after it
@@ -494,8 +613,13 @@ class CaddyEdge(Edge):
         self.start(rendered)
 
 
-EDGES: dict[str, type[Edge]] = {"nginx": NginxEdge, "apache": ApacheEdge, "haproxy": HaproxyEdge}
-EDGES["caddy"] = CaddyEdge
+EDGES: dict[str, type[Edge]] = {
+    "nginx": NginxEdge,
+    "apache": ApacheEdge,
+    "haproxy": HaproxyEdge,
+    "caddy": CaddyEdge,
+    "traefik": TraefikEdge,
+}
 
 
 # --- session fixtures (imported by tests/conftest.py) -------------------------------------------
@@ -522,35 +646,24 @@ def running(edge: Edge, rendered: dict[str, str]) -> Iterator[Edge]:
         edge.stop()
 
 
-def starter_files(target: str) -> dict[str, str]:
+def starter_policy() -> Policy:
     """What a session's edge starts with, before the tests load their own policies."""
-    starter = policy_from_document(load_text(STARTER_POLICY, Path("starter.yaml")))
-    return render(starter, target).files
+    return policy_from_document(load_text(STARTER_POLICY, Path("starter.yaml")))
 
 
-@pytest.fixture(scope="session")
-def nginx_edge(upstream: Upstream) -> Iterator[Edge]:
-    """A real nginx on 127.0.0.1, started once per session; tests reload it with `load`."""
-    require_installed(NGINX)
-    yield from running(NginxEdge(upstream), starter_files("nginx"))
+def _edge_fixture(cls: type[Edge]) -> Callable[[Upstream], Iterator[Edge]]:
+    def edge_fixture(upstream: Upstream) -> Iterator[Edge]:
+        require_installed(cls.server)
+        edge = cls(upstream)
+        yield from running(edge, edge.render_files(starter_policy()))
+
+    edge_fixture.__doc__ = (
+        f"A real {cls.server.program} on 127.0.0.1, started once per session; tests load "
+        "their policies with ``load_policy`` (or ``load`` of rendered files)."
+    )
+    return pytest.fixture(scope="session", name=f"{cls.name}_edge")(edge_fixture)
 
 
-@pytest.fixture(scope="session")
-def apache_edge(upstream: Upstream) -> Iterator[Edge]:
-    """A real Apache on 127.0.0.1, started once per session; tests reload it with `load`."""
-    require_installed(APACHE)
-    yield from running(ApacheEdge(upstream), starter_files("apache"))
-
-
-@pytest.fixture(scope="session")
-def caddy_edge(upstream: Upstream) -> Iterator[Edge]:
-    """A real Caddy on 127.0.0.1; each policy restarts it on a port of its own."""
-    require_installed(CADDY)
-    yield from running(CaddyEdge(upstream), starter_files("caddy"))
-
-
-@pytest.fixture(scope="session")
-def haproxy_edge(upstream: Upstream) -> Iterator[Edge]:
-    """A real HAProxy on 127.0.0.1; each policy restarts it on a port of its own."""
-    require_installed(HAPROXY)
-    yield from running(HaproxyEdge(upstream), starter_files("haproxy"))
+# The session fixtures nginx_edge, apache_edge, ...: one per entry of EDGES (tests/conftest.py
+# makes them visible to every test).
+EDGE_FIXTURES = {f"{name}_edge": _edge_fixture(cls) for name, cls in EDGES.items()}

@@ -20,7 +20,7 @@ from corsgen.render import render
 from edgeharness.availability import require_installed
 from edgeharness.upstream import Upstream
 from tests.conftest import parse
-from tests.edge_servers import CaddyEdge, Edge, running, starter_files
+from tests.edge_servers import CaddyEdge, Edge, running, starter_policy
 
 APP = "https://app.example.com"
 POLICY = f"""\
@@ -40,7 +40,8 @@ class CaddyWithoutUpstream(CaddyEdge):
 @pytest.fixture(scope="module")
 def caddy_down(upstream: Upstream) -> Iterator[Edge]:
     require_installed(CaddyEdge.server)
-    yield from running(CaddyWithoutUpstream(upstream), starter_files("caddy"))
+    edge = CaddyWithoutUpstream(upstream)
+    yield from running(edge, edge.render_files(starter_policy()))
 
 
 def exchange(edge: Edge, request: Request, location: str = "proxy"):

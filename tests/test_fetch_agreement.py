@@ -12,7 +12,7 @@ import pytest
 
 from corsgen.compare import Observed, differences
 from corsgen.evaluate import ACAM, Request, evaluate
-from corsgen.render import render
+from corsgen.targets import get_target
 from tests.conftest import parse
 from tests.edge_servers import EDGES, Edge
 from tests.raw_http import send_as_written
@@ -27,10 +27,19 @@ def edge(request: pytest.FixtureRequest) -> Edge:
     return request.getfixturevalue(f"{request.param}_edge")
 
 
+# The edges that reflect Access-Control-Request-Headers (Traefik refuses allow_headers "*":
+# tests/test_traefik_config.py).
+@pytest.fixture(
+    params=[name for name in sorted(EDGES) if 'allow_headers: "*"' in get_target(name).expresses]
+)
+def reflecting_edge(request: pytest.FixtureRequest) -> Edge:
+    return request.getfixturevalue(f"{request.param}_edge")
+
+
 def exchange_all(edge: Edge, policy_yaml: str, requests: list[Request]) -> list[Observed]:
     """Load ``policy_yaml`` into ``edge``; each request's answer, held to the evaluator."""
     policy = parse(policy_yaml)
-    edge.load(render(policy, edge.target).files)
+    edge.load(edge.render_files(policy))
     answers = []
     with httpx.Client(timeout=10.0, follow_redirects=False) as client:
         for request in requests:
@@ -105,8 +114,13 @@ allow_headers: "*"
     ],
 )
 def test_split_access_control_request_headers_lines_are_reflected_as_each_server_reads_them(
-    edge: Edge, lines: tuple[str, ...], apache: list[str], nginx: list[str], haproxy: list[str]
+    reflecting_edge: Edge,
+    lines: tuple[str, ...],
+    apache: list[str],
+    nginx: list[str],
+    haproxy: list[str],
 ) -> None:
+    edge = reflecting_edge
     # Apache and HAProxy join repeated lines as HTTP says. nginx 1.22 (Debian bookworm) puts
     # the first line alone in $http_access_control_request_headers and has no directive that reads
     # the others (nginx 1.23 joins them): a documented limit (docs/nginx.md), which fails
@@ -136,6 +150,14 @@ def test_a_request_headers_line_split_in_two_is_one_of_the_answers_the_evaluator
     assert "nginx before 1.23 reflects only the first" in verdict.notes[-1]
 
 
+PRIVATE_NETWORK_POLICY = f"""\
+version: 1
+name: pna
+origins: [{APP}]
+allow_private_network: true
+"""
+
+
 @pytest.mark.parametrize(
     "origins",
     [
@@ -151,9 +173,10 @@ def test_two_origin_lines_are_not_allowed_by_apache_and_nginx_reads_only_the_fir
     # nginx 1.22 reads the first line alone, as for every $http_* variable, and cannot see
     # the second (docs/nginx.md): it answers as if the first were the only one, so a client
     # gets nothing it would not get by sending that one line.
+    # Traefik's routers match any line, its ACAO comes from the first (docs/traefik.md).
     requests = [Request("GET", origins[0], more_origins=origins[1:])]
     requests.append(Request("OPTIONS", origins[0], "PUT", more_origins=origins[1:]))
-    for observed in exchange_all(edge, REFLECT_POLICY, requests):
+    for observed in exchange_all(edge, PRIVATE_NETWORK_POLICY, requests):
         allow_origin = header_values(observed, "Access-Control-Allow-Origin")
         # Caddy joins them too ("a,b").
         if edge.name in ("apache", "caddy") or origins[0] != APP:
@@ -162,36 +185,51 @@ def test_two_origin_lines_are_not_allowed_by_apache_and_nginx_reads_only_the_fir
             assert allow_origin == [APP]
 
 
-PRIVATE_NETWORK_POLICY = f"""\
-version: 1
-name: pna
-origins: [{APP}]
-allow_private_network: true
-"""
-
-
 @pytest.mark.parametrize(
-    ("header", "lines", "apache", "nginx", "haproxy"),
+    ("header", "lines", "apache", "nginx", "haproxy", "traefik"),
     [
-        # Two equal request-method lines: a preflight on all three.
-        ("Access-Control-Request-Method", ("PUT", "PUT"), (204, None), (204, None), (204, None)),
+        # Two equal request-method lines: a preflight on all four.
+        (
+            "Access-Control-Request-Method",
+            ("PUT", "PUT"),
+            (204, None),
+            (204, None),
+            (204, None),
+            (204, None),
+        ),
         # An empty first line: Apache joins it to ", PUT" (a preflight); nginx 1.22 reads ""
         # and passes the OPTIONS request on, as for any OPTIONS without the header; so does
-        # HAProxy, whose fragment asks for the first line (req.fhdr(name,1)).
-        ("Access-Control-Request-Method", ("", "PUT"), (204, None), (200, None), (200, None)),
+        # HAProxy, whose fragment asks for the first line (req.fhdr(name,1)). Traefik's
+        # router rule matches the non-empty line: a preflight.
+        (
+            "Access-Control-Request-Method",
+            ("", "PUT"),
+            (204, None),
+            (200, None),
+            (200, None),
+            (204, None),
+        ),
         # "true" twice: Apache's joined "true, true" is not exactly "true" (no
-        # Access-Control-Allow-Private-Network); nginx 1.22 and HAProxy read the first "true".
+        # Access-Control-Allow-Private-Network); nginx 1.22 and HAProxy read the first "true",
+        # Traefik's Header matcher finds a line "true".
         (
             "Access-Control-Request-Private-Network",
             ("true", "true"),
             (204, None),
             (204, "true"),
             (204, "true"),
+            (204, "true"),
         ),
     ],
 )
 def test_other_request_headers_the_snippets_read_in_two_lines(
-    edge: Edge, header: str, lines: tuple[str, str], apache: tuple, nginx: tuple, haproxy: tuple
+    edge: Edge,
+    header: str,
+    lines: tuple[str, str],
+    apache: tuple,
+    nginx: tuple,
+    haproxy: tuple,
+    traefik: tuple,
 ) -> None:
     # docs/nginx.md: nginx 1.22 reads the first line of every request header. None of these
     # is a request a browser sends; each answer is one the spec allows for what the server
@@ -211,6 +249,7 @@ def test_other_request_headers_the_snippets_read_in_two_lines(
         "nginx": nginx,
         "haproxy": haproxy,
         "caddy": caddy,
+        "traefik": traefik,
     }[edge.name]
     assert observed.status == expected_status
     assert observed.reached_upstream is (expected_status == 200)

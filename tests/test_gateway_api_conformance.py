@@ -259,7 +259,8 @@ def edge(request: pytest.FixtureRequest) -> Edge:
 @pytest.mark.slow
 @pytest.mark.parametrize("route", POLICIES)
 def test_the_scenario_holds_on_the_real_edge_except_the_stated_divergences(edge: Edge, route: str):
-    edge.load(render(policy(route), edge.target).files)
+    if not edge.load_policy(policy(route)):
+        return  # refused by render, as the edge's target says (checked by load_policy)
     problems = []
     with httpx.Client(timeout=10.0) as client:
         for case in (case for case in CASES if case.route == route):

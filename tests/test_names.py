@@ -15,16 +15,18 @@ from collections.abc import Iterable
 from functools import cache
 
 import pytest
+import yaml
 
 from corsgen.policy import Policy
 from corsgen.render import render, template_root
-from corsgen.targets import TARGETS
+from corsgen.targets import TARGETS, get_target
 from corsgen.targets.apache import apache_env_prefix
 from corsgen.targets.nginx import (
     NGINX_LONGEST_VARIABLE_SUFFIX,
     NGINX_VARIABLE_NAME_LIMIT,
     nginx_variable_prefix,
 )
+from corsgen.targets.traefik import NAME_SUFFIXES as TRAEFIK_NAME_SUFFIXES
 
 LONG_NAME = "a-policy-name-of-sixty-three-characters-is-still-a-valid-name-x"
 # The targets whose files define identifiers; a Gateway API CORS filter defines none.
@@ -61,6 +63,10 @@ CADDY_MAP_OUTPUT = re.compile(r"^\s*map\s+\S+\s+\{(\S+)\}\s", re.M)
 
 
 def template_suffixes(target: str) -> set[str]:
+    if target == "traefik":
+        # Traefik's names are made in its context builder, each router and middleware
+        # name corsgen-STEM plus one suffix of the module's table.
+        return set(TRAEFIK_NAME_SUFFIXES)
     text = "".join(path.read_text() for path in sorted((template_root() / target).glob("*.j2")))
     return set(SUFFIX_IN_TEMPLATE[target].findall(text))
 
@@ -108,6 +114,9 @@ def policies(name: str) -> list[Policy]:
 
 
 def defined_identifiers(target: str, text: str) -> set[str]:
+    if target == "traefik":
+        http = yaml.safe_load(text)["http"]
+        return set(http["routers"]) | set(http["middlewares"])
     if target == "nginx":
         return {found for regex in NGINX_DEFINITIONS for found in regex.findall(text)}
     if target == "haproxy":
@@ -121,9 +130,12 @@ def defined_identifiers(target: str, text: str) -> set[str]:
 def identifiers_by_name(target: str) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for name in tricky_names():
-        texts = [
-            text for policy in policies(name) for text in render(policy, target).files.values()
+        # Only what the target expresses (Traefik refuses allow_headers "*"; the other
+        # policy uses each of its names).
+        expressed = [
+            policy for policy in policies(name) if not get_target(target).unexpressed(policy)
         ]
+        texts = [text for policy in expressed for text in render(policy, target).files.values()]
         found[name] = {ident for text in texts for ident in defined_identifiers(target, text)}
     return found
 

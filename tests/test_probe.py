@@ -18,7 +18,6 @@ from corsgen.evaluate import Request
 from corsgen.matrix import request_matrix
 from corsgen.origin_regex import example as regex_example
 from corsgen.probe import is_loopback_url
-from corsgen.render import render
 from corsgen.samples import entry_lookalikes, lookalikes
 from tests.conftest import parse
 from tests.edge_servers import EDGES, Edge
@@ -135,7 +134,7 @@ def test_a_server_running_the_rendered_policy_passes_the_probe(
     request: pytest.FixtureRequest, policy_file: Path, edge_name: str
 ) -> None:
     edge: Edge = request.getfixturevalue(f"{edge_name}_edge")
-    edge.load(render(parse(POLICY), edge.target).files)
+    edge.load(edge.render_files(parse(POLICY)))
 
     result = runner.invoke(
         app, ["probe", f"{edge.base_url}/u/probe", "--policy", str(policy_file), "--timeout", "5"]

@@ -20,7 +20,6 @@ import pytest
 
 from corsgen.evaluate import Request, split_list
 from corsgen.from_fastapi import translate_fastapi
-from corsgen.render import render
 from edgeharness.apps import UvicornApp
 from tests.edge_servers import Edge
 from tests.raw_http import send, send_as_written
@@ -250,7 +249,7 @@ def test_every_difference_from_starlettes_middleware_is_one_the_migration_guide_
             source_path.read_text(), source_path, Path(f"{case}.yaml"), case
         )
         for edge in (nginx_edge, apache_edge, haproxy_edge, caddy_edge):
-            edge.load(render(translation.policy, edge.target).files)
+            edge.load(edge.render_files(translation.policy))
             with httpx.Client(timeout=10.0) as client:
                 edge.exchange(client, Request("GET"))  # the new configuration answers
             for who, label, request, extra in requests_for(ALLOWED[case]):
