@@ -49,7 +49,7 @@ def no_regex_target(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_the_registry_finds_the_target_modules_and_nothing_else():
-    assert TARGETS == tuple(REGISTRY) == ("apache", "gateway-api", "haproxy", "nginx")
+    assert TARGETS == tuple(REGISTRY) == ("apache", "envoy", "gateway-api", "haproxy", "nginx")
     assert all(REGISTRY[name].name == name for name in TARGETS)
 
 
@@ -64,7 +64,8 @@ def test_a_target_is_its_module_and_its_template_folder(target: str):
 
 def test_an_unknown_target_is_refused_by_name():
     with pytest.raises(
-        ValueError, match="unknown target 'caddy'; known: apache, gateway-api, haproxy, nginx"
+        ValueError,
+        match="unknown target 'caddy'; known: apache, envoy, gateway-api, haproxy, nginx",
     ):
         get_target("caddy")
 
