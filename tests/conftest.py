@@ -14,7 +14,13 @@ from corsgen.policy import Policy, policy_from_document
 
 # Real nginx / Apache / HAProxy on 127.0.0.1, started once per session (differential, probe and
 # hostile-input tests).
-from tests.edge_servers import apache_edge, haproxy_edge, nginx_edge, upstream  # noqa: F401
+from tests.edge_servers import (  # noqa: F401
+    apache_edge,
+    envoy_edge,
+    haproxy_edge,
+    nginx_edge,
+    upstream,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = Path(__file__).resolve().parent / "policies"

@@ -33,6 +33,7 @@ from corsgen.policy import policy_from_document
 from corsgen.render import render
 from edgeharness import process
 from edgeharness.availability import require_installed
+from edgeharness.envoy import ENVOY, VirtualHost, bootstrap_config
 from edgeharness.haproxy import HAPROXY, frontend_config
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
@@ -425,7 +426,50 @@ class HaproxyEdge(Edge):
         self.start(rendered)
 
 
-EDGES: dict[str, type[Edge]] = {"nginx": NginxEdge, "apache": ApacheEdge, "haproxy": HaproxyEdge}
+class EnvoyEdge(Edge):
+    """Envoy as docs/envoy.md says: the file's http_filters first (before basic_auth), its
+    virtual_host keys in the virtual host, its local-reply mapper in the connection
+    manager (:func:`edgeharness.envoy.bootstrap_config`)."""
+
+    name = "envoy"
+    server = ENVOY
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        return dict(rendered)
+
+    def write_main_config(self) -> Path:
+        policies = [path.read_text(encoding="utf-8") for path in sorted(self.policy_dir.iterdir())]
+        host = VirtualHost(
+            "api",
+            policies=policies,
+            auth_path="/auth/",
+            static_path="/static/",
+            response_headers={GENERATION_HEADER: str(self.generation)},
+        )
+        text = bootstrap_config(
+            [host],
+            port=self.port,
+            upstream_port=self.upstream.port,
+            comment=f"corsgen test edge, generation {self.generation}",
+        )
+        config = self.root / "envoy.yaml"
+        config.write_text(text, encoding="utf-8")
+        return config
+
+    def load(self, rendered: dict[str, str]) -> None:
+        # Hot restart is off (tests/edge_servers starts several Envoys): a new Envoy on
+        # the new generation's port.
+        if self.process is not None:
+            self.process.stop()
+        self.start(rendered)
+
+
+EDGES: dict[str, type[Edge]] = {
+    "nginx": NginxEdge,
+    "apache": ApacheEdge,
+    "haproxy": HaproxyEdge,
+    "envoy": EnvoyEdge,
+}
 
 
 # --- session fixtures (imported by tests/conftest.py) -------------------------------------------
@@ -477,3 +521,10 @@ def haproxy_edge(upstream: Upstream) -> Iterator[Edge]:
     """A real HAProxy on 127.0.0.1; each policy restarts it on a port of its own."""
     require_installed(HAPROXY)
     yield from running(HaproxyEdge(upstream), starter_files("haproxy"))
+
+
+@pytest.fixture(scope="session")
+def envoy_edge(upstream: Upstream) -> Iterator[Edge]:
+    """A real Envoy on 127.0.0.1; each policy restarts it on a port of its own."""
+    require_installed(ENVOY)
+    yield from running(EnvoyEdge(upstream), starter_files("envoy"))

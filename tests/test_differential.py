@@ -624,14 +624,14 @@ def _client_view(observed: Observed) -> tuple[object, ...]:
 
 
 def test_origins_no_browser_sends_get_the_answer_the_evaluator_predicts_on_every_server(
-    nginx_edge: Edge, apache_edge: Edge, haproxy_edge: Edge
+    nginx_edge: Edge, apache_edge: Edge, haproxy_edge: Edge, envoy_edge: Edge
 ) -> None:
     # `explain` said 204 for http://localhost:80 while both servers answered 403: the
     # evaluator must predict corsgen's servers, and say "either" only where they differ.
     # Its "either" comes from nginx and Apache (see corsgen.evaluate); HAProxy must give
     # one of the answers it allows: Apache's on ASCII case (of the Origin and of
     # Access-Control-Request-Private-Network), nginx 1.22's on a second Origin line
-    # (docs/haproxy.md, Known limits).
+    # (docs/haproxy.md, Known limits). Envoy too (docs/envoy.md).
     policy = parse(FORMS_POLICY)
     requests = [
         request
@@ -647,7 +647,7 @@ def test_origins_no_browser_sends_get_the_answer_the_evaluator_predicts_on_every
         Request("GET", "http://localhost", more_origins=("http://localhost",)),
     ]
     observed: dict[str, list[Observed]] = {}
-    for edge in (nginx_edge, apache_edge, haproxy_edge):
+    for edge in (nginx_edge, apache_edge, haproxy_edge, envoy_edge):
         edge.load(render(policy, edge.target).files)
         with httpx.Client(timeout=10.0, follow_redirects=False) as client:
             observed[edge.name] = [edge.exchange(client, request).observed for request in requests]

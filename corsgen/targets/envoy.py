@@ -140,6 +140,7 @@ class EnvoyContext:
     common: Common
     prefix: str  # corsgen.<stem>: filter names and filter-state keys start with it
     anchor: str  # the YAML anchor of the origin filter's one action
+    answer_headers_anchor: str  # the YAML anchor of the local-reply mappers' headers
     types: dict[str, str]
     exact_origins: list[str]
     origin_regexes: list[str]  # wildcard entries, then origin_regex entries, as RE2
@@ -148,6 +149,7 @@ class EnvoyContext:
     local_replies: dict[str, int]  # answer -> status
     filters: list[str]  # the filters' names after the prefix, in chain order
     headers: list[Header]
+    answer_headers: list[Header]
     fault_runtime: str  # the prefix of the fault filter's runtime keys (never set)
     fault_runtime_keys: tuple[str, ...]
 
@@ -239,6 +241,7 @@ def _answers(policy: Policy, prefix: str, common: Common) -> tuple[list[Answer],
         ),
         "max_age": str(common.max_age),
         "vary": _preflight_vary(policy, common),
+        "answer_vary": common.preflight_vary,
     }
     answers = []
     preflight = _conditions(policy, prefix, preflight=True, allowed=True)
@@ -264,7 +267,11 @@ def _answers(policy: Policy, prefix: str, common: Common) -> tuple[list[Answer],
             Answer(
                 "preflight_denied",
                 _conditions(policy, prefix, preflight=True, allowed=False),
-                {"answer": "preflight_denied", "vary": preflight_state["vary"]},
+                {
+                    "answer": "preflight_denied",
+                    "vary": preflight_state["vary"],
+                    "answer_vary": common.preflight_vary,
+                },
             )
         )
     # Every other request of an allowed Origin is passed on; recording it here keeps the
@@ -285,7 +292,7 @@ def _answers(policy: Policy, prefix: str, common: Common) -> tuple[list[Answer],
             Answer(
                 "blocked",
                 _conditions(policy, prefix, preflight=False, allowed=False),
-                {"answer": "blocked"},
+                {"answer": "blocked", "answer_vary": "Origin"},
             )
         )
     return answers, otherwise
@@ -299,7 +306,10 @@ def _preflight_vary(policy: Policy, common: Common) -> str:
     return common.preflight_vary.removeprefix("Origin, ")
 
 
-def _headers(policy: Policy, prefix: str, common: Common) -> list[Header]:
+def _headers(policy: Policy, prefix: str, common: Common, *, answers: bool) -> list[Header]:
+    """The response headers of the virtual host, or (``answers``) of the local-reply mapper
+    of the answer filter's 204 and 403."""
+
     def state(key: str) -> str:
         return f"%FILTER_STATE({prefix}.{key}:PLAIN)%"
 
@@ -328,6 +338,9 @@ def _headers(policy: Policy, prefix: str, common: Common) -> list[Header]:
         )
     # Vary: added as a field line of its own, which HTTP merges with the upstream's Vary
     # (Accept-Encoding stays).
+    if answers:
+        # On the answers of the answer filter, Vary is the whole value (nothing to merge).
+        return [*headers, Header("Vary", state("answer_vary"), overwrite)]
     append = "APPEND_IF_EXISTS_OR_ADD"
     if not policy.allows_any_origin:
         headers.append(Header("Vary", "Origin", append))
@@ -349,6 +362,7 @@ def envoy_context(policy: Policy) -> EnvoyContext:
         common=common,
         prefix=prefix,
         anchor=prefix.replace(".", "_") + "_allowed",
+        answer_headers_anchor=prefix.replace(".", "_") + "_answer_headers",
         types=TYPES,
         exact_origins=exact_origins(policy),
         origin_regexes=origin_regexes(policy),
@@ -356,7 +370,8 @@ def envoy_context(policy: Policy) -> EnvoyContext:
         otherwise=otherwise,
         local_replies=local_replies,
         filters=filters,
-        headers=_headers(policy, prefix, common),
+        headers=_headers(policy, prefix, common, answers=False),
+        answer_headers=_headers(policy, prefix, common, answers=True),
         fault_runtime=prefix + ".unset",
         fault_runtime_keys=FAULT_RUNTIME_KEYS,
     )
