@@ -10,6 +10,8 @@ every test, the integration containers and the bench load the files as an operat
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +20,15 @@ import yaml
 
 from edgeharness.targets import ENVOY
 
-__all__ = ["ENVOY", "VirtualHost", "bootstrap_config", "merged"]
+__all__ = [
+    "ENVOY",
+    "Listener",
+    "sha_user",
+    "VirtualHost",
+    "bootstrap_config",
+    "bootstrap_listeners",
+    "merged",
+]
 
 ROUTER = {
     "name": "envoy.filters.http.router",
@@ -26,8 +36,15 @@ ROUTER = {
 }
 FILTER_CONFIG = "type.googleapis.com/envoy.config.route.v3.FilterConfig"
 BASIC_AUTH = "envoy.filters.http.basic_auth"
-# The one user of the /auth/ routes (SHA-1 of "wonderland"); no test request logs in.
+# The one user of the auth routes unless told (SHA-1 of "wonderland"); no test request of
+# tests/ logs in.
 BASIC_AUTH_USERS = "alice:{SHA}tiY7sUhYKUwI5L3866kDY+ENcrQ="
+
+
+def sha_user(user: str, password: str) -> str:
+    """A user line of Envoy's basic_auth, which reads htpasswd's {SHA} scheme only."""
+    digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+    return f"{user}:{{SHA}}{digest}"
 
 
 @dataclass
@@ -42,6 +59,8 @@ class VirtualHost:
 
     name: str
     domains: list[str] = field(default_factory=lambda: ["*"])
+    # Paths Envoy answers itself with 200 and this body (the harness's readiness checks).
+    answers: dict[str, str] = field(default_factory=lambda: {"/ready": "ready"})
     policies: Sequence[str] = ()  # rendered NAME.envoy.yaml texts merged into this host
     auth_path: str = "/auth/"
     static_path: str = "/static/"
@@ -79,10 +98,13 @@ def _virtual_host(
     no_auth = {"typed_per_filter_config": {BASIC_AUTH: {"@type": FILTER_CONFIG, "disabled": True}}}
     routes = [
         {
-            "match": {"path": "/ready"},
-            "direct_response": {"status": 200, "body": {"inline_string": "ready"}},
+            "match": {"path": path},
+            "direct_response": {"status": 200, "body": {"inline_string": body}},
             **no_auth,
-        },
+        }
+        for path, body in host.answers.items()
+    ]
+    routes += [
         {
             "match": {"prefix": host.static_path},
             "direct_response": {"status": 200, "body": {"inline_string": host.static_body}},
@@ -101,6 +123,15 @@ def _virtual_host(
     return vhost, filters, mappers
 
 
+@dataclass
+class Listener:
+    """One listener on 127.0.0.1: its port and its virtual hosts (one connection manager)."""
+
+    port: int
+    hosts: Sequence[VirtualHost]
+    auth_users: str = BASIC_AUTH_USERS  # basic_auth's users (htpasswd {SHA} lines)
+
+
 def bootstrap_config(
     hosts: Sequence[VirtualHost],
     *,
@@ -111,9 +142,34 @@ def bootstrap_config(
     """A whole Envoy bootstrap: one listener on 127.0.0.1:``port``, one virtual host per
     ``hosts``, each with its policies merged as documented; the upstream on
     ``upstream_port`` (None: Envoy answers 503 itself)."""
+    return bootstrap_listeners(
+        [Listener(port, hosts)], upstream_port=upstream_port, comment=comment
+    )
+
+
+def bootstrap_listeners(
+    listeners: Sequence[Listener],
+    *,
+    upstream_port: int | None = None,
+    comment: str = "corsgen test edge",
+    access_log: str | None = None,
+) -> str:
+    """A whole Envoy bootstrap of several listeners (each site of the integration tests
+    on a port of its own); ``access_log``: a file where every request line is written,
+    quoted as nginx writes it."""
     cluster = "upstream" if upstream_port is not None else None
+    resources = [_listener(listener, cluster, access_log) for listener in listeners]
+    bootstrap: dict[str, Any] = {"static_resources": {"listeners": resources, "clusters": []}}
+    if upstream_port is not None:
+        bootstrap["static_resources"]["clusters"].append(_cluster(upstream_port))
+    # safe_dump writes an object the loaded files share (the origin filter's one action)
+    # once, with an anchor, as the rendered file does.
+    return f"# {comment}\n" + yaml.safe_dump(bootstrap, sort_keys=False, width=1000)
+
+
+def _listener(listener: Listener, cluster: str | None, access_log: str | None) -> dict[str, Any]:
     vhosts, filters, mappers = [], [], []
-    for host in hosts:
+    for host in listener.hosts:
         vhost, host_filters, host_mappers = _virtual_host(host, cluster)
         vhosts.append(vhost)
         filters += host_filters
@@ -123,65 +179,55 @@ def bootstrap_config(
         "name": BASIC_AUTH,
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.basic_auth.v3.BasicAuth",
-            "users": {"inline_string": BASIC_AUTH_USERS},
+            "users": {"inline_string": listener.auth_users},
         },
     }
     manager: dict[str, Any] = {
         "@type": "type.googleapis.com/envoy.extensions.filters.network."
         "http_connection_manager.v3.HttpConnectionManager",
-        "stat_prefix": "api",
-        "route_config": {"name": "api", "virtual_hosts": vhosts},
+        "stat_prefix": f"api_{listener.port}",
+        "route_config": {"name": f"api_{listener.port}", "virtual_hosts": vhosts},
         "http_filters": [*filters, auth, ROUTER],
     }
     if mappers:
         manager["local_reply_config"] = {"mappers": mappers}
-    bootstrap: dict[str, Any] = {
-        "static_resources": {
-            "listeners": [
-                {
-                    "name": "api",
-                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
-                    "filter_chains": [
-                        {
-                            "filters": [
-                                {
-                                    "name": "envoy.filters.network.http_connection_manager",
-                                    "typed_config": manager,
-                                }
-                            ]
-                        }
-                    ],
-                }
-            ],
-            "clusters": [],
-        }
-    }
-    if upstream_port is not None:
-        bootstrap["static_resources"]["clusters"].append(
+    if access_log is not None:
+        line = '"%REQ(:METHOD)% %REQ(:PATH)% %PROTOCOL%" %RESPONSE_CODE%\n'
+        manager["access_log"] = [
             {
-                "name": "upstream",
-                "connect_timeout": "5s",
-                "load_assignment": {
-                    "cluster_name": "upstream",
-                    "endpoints": [
-                        {
-                            "lb_endpoints": [
-                                {
-                                    "endpoint": {
-                                        "address": {
-                                            "socket_address": {
-                                                "address": "127.0.0.1",
-                                                "port_value": upstream_port,
-                                            }
-                                        }
-                                    }
-                                }
-                            ]
-                        }
-                    ],
+                "name": "envoy.access_loggers.file",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3."
+                    "FileAccessLog",
+                    "path": access_log,
+                    "log_format": {"text_format_source": {"inline_string": line}},
                 },
             }
-        )
-    # safe_dump writes an object the loaded files share (the origin filter's one action)
-    # once, with an anchor, as the rendered file does.
-    return f"# {comment}\n" + yaml.safe_dump(bootstrap, sort_keys=False, width=1000)
+        ]
+    address = {"socket_address": {"address": "127.0.0.1", "port_value": listener.port}}
+    return {
+        "name": f"api_{listener.port}",
+        "address": address,
+        "filter_chains": [
+            {
+                "filters": [
+                    {
+                        "name": "envoy.filters.network.http_connection_manager",
+                        "typed_config": manager,
+                    }
+                ]
+            }
+        ],
+    }
+
+
+def _cluster(upstream_port: int) -> dict[str, Any]:
+    address = {"socket_address": {"address": "127.0.0.1", "port_value": upstream_port}}
+    return {
+        "name": "upstream",
+        "connect_timeout": "5s",
+        "load_assignment": {
+            "cluster_name": "upstream",
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": address}}]}],
+        },
+    }

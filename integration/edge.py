@@ -34,6 +34,7 @@ directive over all loaded sites.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -44,8 +45,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import yaml
 
 from edgeharness.containers import container_output, remove_container, run_server_container
+from edgeharness.envoy import ENVOY, Listener, VirtualHost, bootstrap_listeners, sha_user
 from edgeharness.haproxy import HAPROXY, MAP_DIR_VARIABLE, pasted
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
@@ -76,7 +79,12 @@ RENDER_TIMEOUT = 60.0
 
 # The file of a rendered policy that goes where requests are handled (location,
 # VirtualHost, frontend): its name is the policy's name and this suffix.
-SNIPPET_SUFFIX = {"nginx": ".location.conf", "apache": ".conf", "haproxy": ".haproxy.cfg"}
+SNIPPET_SUFFIX = {
+    "nginx": ".location.conf",
+    "apache": ".conf",
+    "haproxy": ".haproxy.cfg",
+    "envoy": ".envoy.yaml",
+}
 
 
 class EdgeServerError(RuntimeError):
@@ -793,3 +801,62 @@ frontend site_{site.port}
     http-request return status 200 content-type text/plain file {static} if {{ path_beg /static/ }}
     default_backend stub
 """
+
+
+class EnvoyServer(EdgeServer):
+    """Envoy, one listener per site (docs/envoy.md: the file's parts merged into its
+    connection manager and virtual host), basic_auth on /private/ after corsgen's filters,
+    /static/ answered by Envoy itself (a direct response).
+
+    Envoy reads a file config once; operators reload it with hot restart or xDS. Here a
+    small loop in the container restarts it (what a supervisor's "restart" does): a
+    reload kills the running Envoy, the loop starts one on the new config, and the
+    generation marker tells when it answers.
+    """
+
+    server = ENVOY
+    main_config_name = "envoy.yaml"
+    PID_FILE = "/tmp/envoy.pid"
+
+    def server_command(self) -> list[str]:
+        # Envoy flushes log files every 10 s by default; the browser tests read the access
+        # log at once.
+        envoy = shlex.join([*super().server_command(), "--file-flush-interval-msec", "50"])
+        # The sleep bounds the loop if Envoy ever exits at once (the config test before
+        # each reload keeps a bad config from reaching it).
+        loop = f"while :; do {envoy} & echo $! > {self.PID_FILE}; wait $!; sleep 0.2; done"
+        return ["sh", "-c", loop]
+
+    def reload_command(self) -> list[str]:
+        return ["sh", "-c", f"kill $(cat {self.PID_FILE})"]
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        control = VirtualHost("control", answers={"/__generation": str(generation)})
+        users = sha_user(HTPASSWD_USER, HTPASSWD_PASSWORD)
+        listeners = [Listener(self.control_port, [control], users)]
+        for site in sites:
+            path = site.site_dir / f"{site.name}.envoy.yaml"
+            policy = path.read_text()
+            try:
+                yaml.safe_load(policy)
+            except yaml.YAMLError as exc:
+                # envoy --mode validate refuses such a file too; the harness merges the
+                # parts as YAML, so it is the one that says it.
+                raise EdgeServerError(
+                    f"envoy config test failed: {self.in_container(path)} is not YAML: {exc}"
+                ) from None
+            host = VirtualHost(
+                site.name,
+                policies=[policy],
+                answers={"/__generation": str(generation)},
+                auth_path="/private/",
+                static_path="/static/",
+                static_body=STATIC_BODY,
+            )
+            listeners.append(Listener(site.port, [host], users))
+        return bootstrap_listeners(
+            listeners,
+            upstream_port=self.stub_port,
+            comment=f"Written by corsgen's integration harness (generation {generation}).",
+            access_log=f"{MOUNT}/logs/access.log",
+        )

@@ -32,6 +32,7 @@ import pytest
 
 from edgeharness.apps import UvicornApp
 from edgeharness.containers import container_output, remove_container, run_server_container
+from edgeharness.envoy import sha_user
 from edgeharness.net import free_port
 from edgeharness.targets import TARGETS, load_modules
 from integration import http_client
@@ -65,6 +66,7 @@ SERVER_CONFIGS = {
     "nginx": EXAMPLES / "nginx" / "predict-api.conf",
     "apache": EXAMPLES / "apache" / "predict-api.conf",
     "haproxy": EXAMPLES / "haproxy" / "predict-api.cfg",
+    "envoy": EXAMPLES / "envoy" / "envoy.yaml",
 }
 APP_DIR = EXAMPLES / "predict_app"
 
@@ -81,8 +83,18 @@ IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16
 # Where each server's Debian package keeps its config and logs (mounted there), and the
 # main config in it. HAProxy logs only to syslog or a stream, and the example configures
 # neither: its alerts and warnings are the container's output (failure_report has that).
-CONFIG_DIRS = {"nginx": "/etc/nginx", "apache": "/etc/apache2", "haproxy": "/etc/haproxy"}
-MAIN_CONFIGS = {"nginx": "nginx.conf", "apache": "httpd.conf", "haproxy": "haproxy.cfg"}
+CONFIG_DIRS = {
+    "nginx": "/etc/nginx",
+    "apache": "/etc/apache2",
+    "haproxy": "/etc/haproxy",
+    "envoy": "/etc/envoy",
+}
+MAIN_CONFIGS = {
+    "nginx": "nginx.conf",
+    "apache": "httpd.conf",
+    "haproxy": "haproxy.cfg",
+    "envoy": "envoy.yaml",
+}
 LOG_DIRS = {"nginx": "/var/log/nginx", "apache": "/var/log/apache2"}
 
 # Bounds for waiting on a server: seconds and polls, whichever ends first.
@@ -146,6 +158,31 @@ def with_test_password(config: bytes) -> bytes:
     ).stdout.strip()  # fmt: skip
     haproxy_admin(config)  # exactly one line to replace
     return USERLIST_USER_LINE.sub(lambda m: m.group(1) + hashed.encode(), config)
+
+
+def envoy_with_test_ports(config: Path, edge_port: int, app_port: int) -> bytes:
+    """with_test_ports for Envoy, which writes an address as "address: 127.0.0.1,
+    port_value: 8080": the listener's and the cluster's port, each written once."""
+    text = config.read_bytes()
+    for address, port in ((EXAMPLE_EDGE_ADDRESS, edge_port), (EXAMPLE_APP_ADDRESS, app_port)):
+        host, example_port = address.split(":")
+        written = f"address: {host}, port_value: {example_port}}}".encode()
+        assert text.count(written) == 1, f"{config} no longer listens or proxies on {address}"
+        text = text.replace(written, f"address: {host}, port_value: {port}}}".encode())
+    return text
+
+
+# The Envoy example's basic_auth user line: "admin:{SHA}<placeholder>".
+ENVOY_USER_LINE = re.compile(rb'(inline_string: "admin:)\{SHA\}[A-Za-z0-9+/=]+(")')
+
+
+def envoy_with_test_password(config: bytes) -> bytes:
+    """The Envoy example with its placeholder hash replaced by ``ADMIN_PASSWORD``'s {SHA}
+    (the example tells the reader to put their own line there)."""
+    hashed = sha_user(ADMIN_USER, ADMIN_PASSWORD).split(":", 1)[1].encode()
+    replaced, count = ENVOY_USER_LINE.subn(lambda m: m.group(1) + hashed + m.group(2), config)
+    assert count == 1, "examples/envoy/envoy.yaml no longer has one basic_auth user line"
+    return replaced
 
 
 def apache_modules(config: Path) -> list[str]:
@@ -214,7 +251,8 @@ IncludeOptional sites-enabled/*.conf
 def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: int) -> Path:
     """Lay out /etc/nginx, /etc/apache2 or /etc/haproxy as the example's README has the
     reader do; the directory the rendered files are in."""
-    site = with_test_ports(SERVER_CONFIGS[target], edge_port, app_port)
+    moved = envoy_with_test_ports if target == "envoy" else with_test_ports
+    site = moved(SERVER_CONFIGS[target], edge_port, app_port)
     if target == "haproxy":
         # corsgen render ... --out-dir /etc/haproxy/corsgen: the map files stay there, the
         # fragment is the one pasted into the example (tests/test_haproxy_config.py checks
@@ -222,6 +260,13 @@ def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: in
         rendered = render(POLICY, target, config_dir / "corsgen")
         assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
         (config_dir / MAIN_CONFIGS[target]).write_bytes(with_test_password(site))
+        return config_dir / "corsgen"
+    if target == "envoy":
+        # corsgen render ... --out-dir /etc/envoy/corsgen: the file's parts are already
+        # merged into the example (tests/test_envoy_config.py checks they are current).
+        rendered = render(POLICY, target, config_dir / "corsgen")
+        assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
+        (config_dir / MAIN_CONFIGS[target]).write_bytes(envoy_with_test_password(site))
         return config_dir / "corsgen"
     # corsgen render examples/predict-api.yaml --target T --out-dir /etc/.../cors
     rendered = render(POLICY, target, config_dir / "cors")
@@ -301,7 +346,7 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornApp
         app.stop()
 
 
-@pytest.fixture(scope="module", params=["nginx", "apache", "haproxy"])
+@pytest.fixture(scope="module", params=["nginx", "apache", "haproxy", "envoy"])
 def example_edge(
     request: pytest.FixtureRequest,
     docker_client: docker.DockerClient,
