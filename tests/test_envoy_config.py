@@ -24,7 +24,11 @@ from hypothesis import strategies as st
 from corsgen.origin_regex import parse, samples
 from corsgen.render import render
 from corsgen.targets import CannotExpress, get_target
-from corsgen.targets.envoy import re2_repetition_problem, wildcard_regex
+from corsgen.targets.envoy import (
+    WILDCARD_REGEX_HOST_CHARACTERS,
+    origin_regexes,
+    re2_repetition_problem,
+)
 from edgeharness.availability import in_ci, require_installed
 from edgeharness.envoy import ENVOY, VirtualHost, bootstrap_config
 from tests.conftest import REPO
@@ -171,7 +175,8 @@ def test_wildcard_regexes_match_what_the_evaluator_matches():
         "version: 1\nname: w\norigins: ['https://*.example.org', 'http://127.0.0.1:*',"
         " 'http://*.localhost:*', 'https://*.t.example.com:8443', 'http://[::1]:*']\n"
     )
-    regexes = [re2.compile(wildcard_regex(origin)) for origin in policy.origins]
+    # As the origin filter tries them: entries of one shape grouped into one regex.
+    regexes = [re2.compile(regex) for regex in origin_regexes(policy)]
 
     def allowed(origin: str) -> bool:
         return any(regex.fullmatch(origin) for regex in regexes)
@@ -203,6 +208,37 @@ def test_wildcard_regexes_match_what_the_evaluator_matches():
         "http://[::1]x",
     ]:
         assert not allowed(origin), origin
+
+
+def test_wildcard_entries_of_one_shape_are_one_regex():
+    """500 entries are one alternation, which RE2 matches in one pass (docs/envoy.md)."""
+    entries = ", ".join(f"'https://*.tenant{i}.example.com'" for i in range(500))
+    policy = parse_policy(f"version: 1\nname: w\norigins: [{entries}]\n")
+    (regex,) = origin_regexes(policy)
+    compiled = re2.compile(regex)
+    assert compiled.fullmatch("https://app.tenant499.example.com")
+    assert compiled.fullmatch("https://a.b.tenant0.example.com")
+    assert not compiled.fullmatch("https://tenant499.example.com")
+    assert not compiled.fullmatch("https://app.tenant500.example.com")
+    assert not compiled.fullmatch("https://app.tenant1.example.com.evil.com")
+
+
+def test_the_longest_hosts_split_into_regexes_re2_compiles():
+    """Hosts of 253 characters fill a regex quickly: each part stays within RE2's default
+    memory budget (Envoy's RE2 options are the defaults), and together they match all."""
+    label = "a" * 60
+    hosts = [f"{label}.{label}.{label}.h{i:04d}{'b' * 50}.com"[:253] for i in range(400)]
+    policy = parse_policy(
+        "version: 1\nname: w\norigins: ["
+        + ", ".join(f"'https://*.{host}'" for host in hosts)
+        + "]\n"
+    )
+    regexes = origin_regexes(policy)
+    assert len(regexes) > 1
+    assert all(len(regex) < WILDCARD_REGEX_HOST_CHARACTERS * 2 for regex in regexes)
+    compiled = [re2.compile(regex) for regex in regexes]
+    for host in hosts:
+        assert sum(bool(regex.fullmatch(f"https://x.{host}")) for regex in compiled) == 1
 
 
 # --- the example ------------------------------------------------------------------------------
