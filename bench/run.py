@@ -1,4 +1,5 @@
-"""corsgen performance benchmark: real nginx, Apache, HAProxy and uvicorn on 127.0.0.1, by wrk.
+"""corsgen performance benchmark: real nginx, Apache, HAProxy, Envoy and uvicorn on 127.0.0.1,
+by wrk.
 
     python3 bench/run.py            # full run (~15-20 min), writes docs/performance.md
     python3 bench/run.py --quick    # fewer sizes and shorter runs (~3 min)
@@ -311,6 +312,8 @@ EDGE_OVER_APP_TARGET = 5.0
 
 # Issue 12: HAProxy with corsgen against HAProxy without CORS, at every size.
 HAPROXY_TARGET = 0.90
+# Issue 13: Envoy with corsgen against Envoy without CORS, at every size.
+ENVOY_TARGET = 0.90
 
 
 def target_text(target: float | None) -> str:
@@ -323,7 +326,7 @@ class Bench:
 
     root: Path
     sites: dict[str, list[Site]] = field(
-        default_factory=lambda: {"nginx": [], "apache": [], "haproxy": []}
+        default_factory=lambda: {"nginx": [], "apache": [], "haproxy": [], "envoy": []}
     )
     cases: list[Case] = field(default_factory=list)
     baselines: dict[tuple[str, str], Case] = field(default_factory=dict)
@@ -346,6 +349,8 @@ class Bench:
                 if name.endswith(".map"):
                     (self.haproxy_map_dir / name).write_text(text, encoding="utf-8")
             return self.site(server, spec.name, files[f"{spec.name}.haproxy.cfg"])
+        if server == "envoy":
+            return self.site(server, spec.name, files[f"{spec.name}.envoy.yaml"])
         return self.site(server, spec.name, files[f"{spec.name}.conf"])
 
     @property
@@ -406,6 +411,8 @@ def edge_target(server: str, size: int) -> float | None:
         return NGINX_TARGET
     if server == "haproxy":
         return HAPROXY_TARGET
+    if server == "envoy":
+        return ENVOY_TARGET
     return APACHE_TARGET if size <= APACHE_TARGET_UP_TO else None
 
 
@@ -414,7 +421,7 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
     www = root / "www" / "api"
     www.mkdir(parents=True)
     (www / "ok.json").write_bytes(edges.PAYLOAD)
-    servers = [server for server in ("nginx", "apache", "haproxy") if server in only]
+    servers = [server for server in ("nginx", "apache", "haproxy", "envoy") if server in only]
     for server in servers:
         port = bench.site(server, f"{server}-baseline", "")
         label = "no CORS (baseline)"
@@ -436,7 +443,11 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
             port = bench.policy_site(server, wildcard_policy(size))
             label = "corsgen, wildcard subdomains"
             origins = (wildcard_origin(size - 1), wildcard_origin(size))
-            target = {"nginx": NGINX_TARGET, "haproxy": HAPROXY_TARGET}.get(server)
+            target = {
+                "nginx": NGINX_TARGET,
+                "haproxy": HAPROXY_TARGET,
+                "envoy": ENVOY_TARGET,
+            }.get(server)
             bench.pair(server, port, f"wildcard-{size}", label, size, origins, target)
 
     if "nginx" in servers:
@@ -709,8 +720,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, help="length of one wrk run (1 to 5)")
     parser.add_argument(
         "--only",
-        default="nginx,apache,haproxy,anchor,cli",
-        help="comma-separated parts to run: nginx, apache, haproxy, anchor, cli",
+        default="nginx,apache,haproxy,envoy,anchor,cli",
+        help="comma-separated parts to run: nginx, apache, haproxy, envoy, anchor, cli",
     )
     parser.add_argument("--no-write", action="store_true", help="print; leave the doc alone")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -750,6 +761,8 @@ def main(argv: list[str] | None = None) -> int:
             servers["haproxy"] = edges.haproxy_server(
                 root, bench.sites["haproxy"], bench.haproxy_map_dir, SERVER_CPU
             )
+        if bench.sites["envoy"]:
+            servers["envoy"] = edges.envoy_server(root, bench.sites["envoy"], SERVER_CPU)
         if bench.anchor_policy is not None:
             port = bench.baselines[("uvicorn", "main")].port
             servers["uvicorn"] = edges.uvicorn_server(root, port, bench.anchor_policy, SERVER_CPU)
