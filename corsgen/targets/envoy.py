@@ -319,8 +319,9 @@ def _answers(policy: Policy, prefix: str, common: Common) -> tuple[list[Answer],
         answers.append(
             Answer("pass", _conditions(policy, prefix, preflight=False, allowed=True), actual_state)
         )
-    if common.block_disallowed:
+    if common.block_disallowed and not policy.allows_any_origin:
         # After the allowed matchers: an Origin that reaches this one is not allowed.
+        # (Under origins "*" every Origin is allowed: nothing is blocked.)
         answers.append(
             Answer(
                 "blocked",
@@ -388,7 +389,7 @@ def envoy_context(policy: Policy) -> EnvoyContext:
     local_replies = {"preflight": 204}
     if not policy.allows_any_origin:
         local_replies["preflight_denied"] = 403
-    if common.block_disallowed:
+    if common.block_disallowed and not policy.allows_any_origin:
         local_replies["blocked"] = 403
     filters = (["origin"] if not policy.allows_any_origin else []) + ["kind", "answer"]
     return EnvoyContext(
