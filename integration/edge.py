@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -45,11 +46,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import yaml
 
 from corsgen.policy import load_policy
 from edgeharness import process
 from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
 from edgeharness.containers import container_output, remove_container, run_server_container
+from edgeharness.envoy import ENVOY, Listener, VirtualHost, bootstrap_listeners, sha_user
 from edgeharness.haproxy import HAPROXY, MAP_DIR_VARIABLE, pasted
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
@@ -93,6 +96,7 @@ RENDER_TIMEOUT = 60.0
 SNIPPET_SUFFIX = {"nginx": ".location.conf", "apache": ".conf", "haproxy": ".haproxy.cfg"}
 SNIPPET_SUFFIX["caddy"] = ".caddy"
 SNIPPET_SUFFIX["traefik"] = ".traefik.yml"  # in the site's folder of each router
+SNIPPET_SUFFIX["envoy"] = ".envoy.yaml"
 
 
 class EdgeServerError(RuntimeError):
@@ -1038,9 +1042,75 @@ class TraefikServer(EdgeServer):
             raise EdgeServerError("traefik reports:\n" + "\n".join(problems) + f"\n{self.logs()}")
 
 
+class EnvoyServer(EdgeServer):
+    """Envoy, one listener per site (docs/envoy.md: the file's parts merged into its
+    connection manager and virtual host), basic_auth on /private/ after corsgen's filters,
+    /static/ answered by Envoy itself (a direct response).
+
+    Envoy reads a file config once; operators reload it with hot restart or xDS. Here a
+    small loop in the container restarts it (what a supervisor's "restart" does): a
+    reload kills the running Envoy, the loop starts one on the new config, and the
+    generation marker tells when it answers.
+    """
+
+    server = ENVOY
+    main_config_name = "envoy.yaml"
+    PID_FILE = "/tmp/envoy.pid"
+
+    def server_command(self) -> list[str]:
+        # Envoy flushes log files every 10 s by default; the browser tests read the access
+        # log at once.
+        envoy = shlex.join([*super().server_command(), "--file-flush-interval-msec", "50"])
+        # The sleep bounds the loop if Envoy ever exits at once (the config test before
+        # each reload keeps a bad config from reaching it).
+        loop = f"while :; do {envoy} & echo $! > {self.PID_FILE}; wait $!; sleep 0.2; done"
+        return ["sh", "-c", loop]
+
+    def reload_command(self) -> list[str]:
+        return ["sh", "-c", f"kill $(cat {self.PID_FILE})"]
+
+    def render_main_config(self, generation: int, sites: list[Site]) -> str:
+        control = VirtualHost("control", answers={"/__generation": str(generation)})
+        users = sha_user(HTPASSWD_USER, HTPASSWD_PASSWORD)
+        listeners = [Listener(self.control_port, [control], users)]
+        for site in sites:
+            path = site.site_dir / f"{site.name}.envoy.yaml"
+            policy = path.read_text()
+            try:
+                yaml.safe_load(policy)
+            except yaml.YAMLError as exc:
+                # envoy --mode validate refuses such a file too; the harness merges the
+                # parts as YAML, so it is the one that says it.
+                raise EdgeServerError(
+                    f"envoy config test failed: {self.in_container(path)} is not YAML: {exc}"
+                ) from None
+            host = VirtualHost(
+                site.name,
+                policies=[policy],
+                answers={"/__generation": str(generation)},
+                auth_path="/private/",
+                static_path="/static/",
+                static_body=STATIC_BODY,
+            )
+            listeners.append(Listener(site.port, [host], users))
+        return bootstrap_listeners(
+            listeners,
+            upstream_port=self.stub_port,
+            comment=f"Written by corsgen's integration harness (generation {generation}).",
+            access_log=f"{MOUNT}/logs/access.log",
+        )
+
+
 # Every edge server of the integration tests, by target name: integration/conftest.py makes
 # the session fixture ``<name>_server`` of each.
 EDGE_SERVERS: dict[str, type[EdgeServer]] = {
     server.server.name: server
-    for server in (NginxServer, ApacheServer, HaproxyServer, CaddyServer, TraefikServer)
+    for server in (
+        NginxServer,
+        ApacheServer,
+        HaproxyServer,
+        CaddyServer,
+        TraefikServer,
+        EnvoyServer,
+    )
 }

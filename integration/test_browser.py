@@ -542,7 +542,19 @@ def without_always(target: str, text: str) -> str:
         # Deferred header ops run only when a handler writes the response: Caddy's own
         # 401 (basic_auth) and 502 never get them.
         return _edit(text, r"^(header @\S+\.actual_allowed \{\n)(?!\tdefer)", "\\1\tdefer\n")
+    if target == "envoy":
+        return _edit(text, ENVOY_VIRTUAL_HOST_ACAO, "")
     return _edit(text, r"^Header always (set|merge) ", r"Header \1 ")
+
+
+# Envoy: the virtual host's Access-Control-Allow-Origin entry (two spaces in, as rendered;
+# the local-reply mappers' own entries are indented further). Without it Envoy's own 401
+# carries no ACAO: an operator who set it on the upstream's answers only (a route's
+# response headers, an upstream filter) sees the same.
+ENVOY_VIRTUAL_HOST_ACAO = (
+    r"^  - header: \{key: Access-Control-Allow-Origin, value: '[^']*'\}\n"
+    r"    append_action: OVERWRITE_IF_EXISTS_OR_ADD\n"
+)
 
 
 def second_acao(target: str, text: str) -> str:
@@ -558,6 +570,14 @@ def second_acao(target: str, text: str) -> str:
     if target == "caddy":
         # The deferred line adds instead of replacing: the value set before stays too.
         return _edit(text, r"^(\tdefer\n)\t(Access-Control-Allow-Origin )", r"\1\t+\2")
+    if target == "envoy":
+        # Appended a second time: Envoy joins the two into one line, "a,a".
+        return _edit(
+            text,
+            r"^(  - header: \{key: Access-Control-Allow-Origin, value: '[^']*'\}\n)"
+            r"(    append_action: OVERWRITE_IF_EXISTS_OR_ADD\n)",
+            r"\1\2\1    append_action: APPEND_IF_EXISTS_OR_ADD\n",
+        )
     return _edit(
         text,
         r"^Header always set (Access-Control-Allow-Origin .*)$",
@@ -569,6 +589,15 @@ def upstream_cors_kept(target: str, text: str) -> str:
     """The upstream's own CORS headers no longer removed: they come next to the policy's."""
     if target == "nginx":
         return _edit(text, r"^proxy_hide_header Access-Control-.*\n", "")
+    if target == "envoy":
+        # No response_headers_to_remove, and the policy's ACAO appended to the upstream's.
+        kept = _edit(text, r"^  response_headers_to_remove:\n(  - Access-Control-.*\n)+", "")
+        return _edit(
+            kept,
+            r"^(  - header: \{key: Access-Control-Allow-Origin, value: '[^']*'\}\n)"
+            r"    append_action: OVERWRITE_IF_EXISTS_OR_ADD\n",
+            r"\1    append_action: APPEND_IF_EXISTS_OR_ADD\n",
+        )
     if target == "haproxy":
         # set-header alone already replaces the upstream's value: the mistake that shows
         # is a hand-written add-header with no del-header.

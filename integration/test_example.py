@@ -11,9 +11,11 @@ It runs the example's own files, not copies written for the tests:
 * ``examples/haproxy/predict-api.cfg`` as ``/etc/haproxy/haproxy.cfg`` (the rendered
   fragment is already pasted into it), the map files in ``/etc/haproxy/corsgen``;
 * ``examples/caddy/Caddyfile`` as ``/etc/caddy/Caddyfile``, importing the snippet from
-  ``/etc/caddy/corsgen`` (its basic_auth hash replaced like HAProxy's).
+  ``/etc/caddy/corsgen`` (its basic_auth hash replaced like HAProxy's);
 * ``examples/traefik/traefik.yml`` as ``/etc/traefik/traefik.yml``, its ``dynamic/site.yml``
-  beside the two renderings its README runs (``dynamic/api/``, ``dynamic/admin/``).
+  beside the two renderings its README runs (``dynamic/api/``, ``dynamic/admin/``);
+* ``examples/envoy/envoy.yaml`` as ``/etc/envoy/envoy.yaml`` (the rendered file's parts are
+  already merged into it), its basic_auth user line replaced like HAProxy's hash.
 
 The server files are used byte for byte except for their two addresses (see
 ``with_test_ports``) and, for HAProxy, the userlist's password hash the README tells the
@@ -36,6 +38,7 @@ import pytest
 
 from edgeharness.apps import UvicornApp
 from edgeharness.containers import container_output, remove_container, run_server_container
+from edgeharness.envoy import sha_user
 from edgeharness.net import free_port
 from edgeharness.targets import TARGETS, load_modules
 from edgeharness.traefik import EXAMPLE_ROUTERS, TRAEFIK, render_options
@@ -72,6 +75,7 @@ SERVER_CONFIGS = {
     "haproxy": EXAMPLES / "haproxy" / "predict-api.cfg",
     "caddy": EXAMPLES / "caddy" / "Caddyfile",
     "traefik": EXAMPLES / "traefik" / "traefik.yml",
+    "envoy": EXAMPLES / "envoy" / "envoy.yaml",
 }
 APP_DIR = EXAMPLES / "predict_app"
 
@@ -94,6 +98,7 @@ MAIN_CONFIGS = {"nginx": "nginx.conf", "apache": "httpd.conf", "haproxy": "hapro
 CONFIG_DIRS["caddy"] = "/etc/caddy"
 MAIN_CONFIGS["caddy"] = "Caddyfile"
 CONFIG_DIRS["traefik"], MAIN_CONFIGS["traefik"] = "/etc/traefik", "traefik.yml"
+CONFIG_DIRS["envoy"], MAIN_CONFIGS["envoy"] = "/etc/envoy", "envoy.yaml"
 SERVERS = {**TARGETS, "traefik": TRAEFIK}
 LOG_DIRS = {"nginx": "/var/log/nginx", "apache": "/var/log/apache2"}
 
@@ -181,6 +186,31 @@ def with_caddy_password(config: bytes) -> bytes:
     return CADDY_ACCOUNT_LINE.sub(lambda m: m.group(1) + hashed.encode() + b"\n", config)
 
 
+def envoy_with_test_ports(config: Path, edge_port: int, app_port: int) -> bytes:
+    """with_test_ports for Envoy, which writes an address as "address: 127.0.0.1,
+    port_value: 8080": the listener's and the cluster's port, each written once."""
+    text = config.read_bytes()
+    for address, port in ((EXAMPLE_EDGE_ADDRESS, edge_port), (EXAMPLE_APP_ADDRESS, app_port)):
+        host, example_port = address.split(":")
+        written = f"address: {host}, port_value: {example_port}}}".encode()
+        assert text.count(written) == 1, f"{config} no longer listens or proxies on {address}"
+        text = text.replace(written, f"address: {host}, port_value: {port}}}".encode())
+    return text
+
+
+# The Envoy example's basic_auth user line: "admin:{SHA}<placeholder>".
+ENVOY_USER_LINE = re.compile(rb'(inline_string: "admin:)\{SHA\}[A-Za-z0-9+/=]+(")')
+
+
+def envoy_with_test_password(config: bytes) -> bytes:
+    """The Envoy example with its placeholder hash replaced by ``ADMIN_PASSWORD``'s {SHA}
+    (the example tells the reader to put their own line there)."""
+    hashed = sha_user(ADMIN_USER, ADMIN_PASSWORD).split(":", 1)[1].encode()
+    replaced, count = ENVOY_USER_LINE.subn(lambda m: m.group(1) + hashed + m.group(2), config)
+    assert count == 1, "examples/envoy/envoy.yaml no longer has one basic_auth user line"
+    return replaced
+
+
 def apache_modules(config: Path) -> list[str]:
     """The modules the example's comment tells the reader to enable, after Debian's defaults."""
     match = re.search(r"^#.*\ba2enmod ([a-z_]+(?: [a-z_]+)*)\s*$", config.read_text(), re.MULTILINE)
@@ -245,11 +275,12 @@ IncludeOptional sites-enabled/*.conf
 
 
 def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: int) -> Path:
-    """Lay out /etc/nginx, /etc/apache2, /etc/haproxy or /etc/traefik as the example's README
-    has the reader do; the directory the rendered files are in."""
+    """Lay out /etc/nginx, /etc/apache2, /etc/haproxy, /etc/caddy, /etc/traefik or /etc/envoy
+    as the example's README has the reader do; the directory the rendered files are in."""
     if target == "traefik":
         return write_traefik_dir(config_dir, edge_port, app_port)
-    site = with_test_ports(SERVER_CONFIGS[target], edge_port, app_port)
+    moved = envoy_with_test_ports if target == "envoy" else with_test_ports
+    site = moved(SERVER_CONFIGS[target], edge_port, app_port)
     if target == "caddy":
         # corsgen render ... --out-dir /etc/caddy/corsgen: the Caddyfile imports it from there.
         rendered = render(POLICY, target, config_dir / "corsgen")
@@ -263,6 +294,13 @@ def write_config_dir(config_dir: Path, target: str, edge_port: int, app_port: in
         rendered = render(POLICY, target, config_dir / "corsgen")
         assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
         (config_dir / MAIN_CONFIGS[target]).write_bytes(with_test_password(site))
+        return config_dir / "corsgen"
+    if target == "envoy":
+        # corsgen render ... --out-dir /etc/envoy/corsgen: the file's parts are already
+        # merged into the example (tests/test_envoy_config.py checks they are current).
+        rendered = render(POLICY, target, config_dir / "corsgen")
+        assert rendered.returncode == 0, f"corsgen render failed:\n{rendered.stderr}"
+        (config_dir / MAIN_CONFIGS[target]).write_bytes(envoy_with_test_password(site))
         return config_dir / "corsgen"
     # corsgen render examples/predict-api.yaml --target T --out-dir /etc/.../cors
     rendered = render(POLICY, target, config_dir / "cors")

@@ -1,4 +1,4 @@
-"""Real nginx, Apache, HAProxy, Caddy and Traefik edges on 127.0.0.1 for the differential and
+"""Real nginx, Apache, HAProxy, Caddy, Traefik and Envoy edges on 127.0.0.1 for the differential and
 hostile-input tests.
 
 Each edge runs natively (no Docker) from a private directory, in front of the harness's
@@ -35,6 +35,7 @@ from corsgen.targets import CannotExpress, get_target
 from edgeharness import process
 from edgeharness.availability import require_installed
 from edgeharness.caddy import CADDY, SiteRoutes, caddyfile, site_block
+from edgeharness.envoy import ENVOY, VirtualHost, bootstrap_config
 from edgeharness.haproxy import HAPROXY, frontend_config
 from edgeharness.net import free_port
 from edgeharness.targets import APACHE, NGINX, Target, nginx_http_directives
@@ -613,12 +614,51 @@ class CaddyEdge(Edge):
         self.start(rendered)
 
 
+class EnvoyEdge(Edge):
+    """Envoy as docs/envoy.md says: the file's http_filters first (before basic_auth), its
+    virtual_host keys in the virtual host, its local-reply mapper in the connection
+    manager (:func:`edgeharness.envoy.bootstrap_config`)."""
+
+    name = "envoy"
+    server = ENVOY
+
+    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
+        return dict(rendered)
+
+    def write_main_config(self) -> Path:
+        policies = [path.read_text(encoding="utf-8") for path in sorted(self.policy_dir.iterdir())]
+        host = VirtualHost(
+            "api",
+            policies=policies,
+            auth_path="/auth/",
+            static_path="/static/",
+            response_headers={GENERATION_HEADER: str(self.generation)},
+        )
+        text = bootstrap_config(
+            [host],
+            port=self.port,
+            upstream_port=self.upstream.port,
+            comment=f"corsgen test edge, generation {self.generation}",
+        )
+        config = self.root / "envoy.yaml"
+        config.write_text(text, encoding="utf-8")
+        return config
+
+    def load(self, rendered: dict[str, str]) -> None:
+        # Hot restart is off (tests/edge_servers starts several Envoys): a new Envoy on
+        # the new generation's port.
+        if self.process is not None:
+            self.process.stop()
+        self.start(rendered)
+
+
 EDGES: dict[str, type[Edge]] = {
     "nginx": NginxEdge,
     "apache": ApacheEdge,
     "haproxy": HaproxyEdge,
     "caddy": CaddyEdge,
     "traefik": TraefikEdge,
+    "envoy": EnvoyEdge,
 }
 
 

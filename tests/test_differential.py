@@ -639,7 +639,8 @@ def test_origins_no_browser_sends_get_the_answer_the_evaluator_predicts_on_every
     # Its "either" comes from nginx and Apache (see corsgen.evaluate); HAProxy must give
     # one of the answers it allows: Apache's on ASCII case (of the Origin and of
     # Access-Control-Request-Private-Network), nginx 1.22's on a second Origin line
-    # (docs/haproxy.md, Known limits). Caddy joins a second Origin line as Apache does.
+    # (docs/haproxy.md, Known limits); Envoy too (docs/envoy.md). Caddy joins a second Origin
+    # line as Apache does.
     # Traefik gives the first-line answer, or its own on a second Origin line
     # (docs/traefik.md, Known limits).
     policy = parse(FORMS_POLICY)
@@ -774,3 +775,25 @@ def test_a_crafted_origin_costs_an_accepted_regex_no_time(edge: Edge) -> None:
         elapsed = time.monotonic() - started
     assert not differences(evaluate(parse(policy_yaml), Request("GET", origin)), observed)
     assert elapsed < 1.0
+
+
+def test_envoy_passes_every_origin_on_under_any_origin_with_block_disallowed_origins(
+    envoy_edge: Edge,
+) -> None:
+    # Found by the property test above: Envoy's blocked matcher once took every Origin under
+    # origins "*" (where none is disallowed) and answered 403.
+    assert_edge_agrees(
+        envoy_edge,
+        """\
+        version: 1
+        name: diff
+        origins:
+        - '*'
+        block_disallowed_origins: true
+        """,
+        Probe(
+            Request(method="OPTIONS", origin="https://evil.example@corsgen-probe.example"),
+            upstream_status=401,
+            upstream_vary=("Accept-Encoding",),
+        ),
+    )

@@ -55,6 +55,7 @@ def test_the_registry_finds_the_target_modules_and_nothing_else():
         == (
             "apache",
             "caddy",
+            "envoy",
             "gateway-api",
             "haproxy",
             "nginx",
@@ -76,8 +77,8 @@ def test_a_target_is_its_module_and_its_template_folder(target: str):
 def test_an_unknown_target_is_refused_by_name():
     with pytest.raises(
         ValueError,
-        match="unknown target 'lighttpd'; known: apache, caddy, gateway-api, haproxy, nginx, "
-        "traefik",
+        match="unknown target 'lighttpd'; known: apache, caddy, envoy, gateway-api, haproxy, "
+        "nginx, traefik",
     ):
         get_target("lighttpd")
 
