@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import yaml
+
 # The bench folder is a script directory; edgeharness (the servers) is at the top.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
@@ -284,6 +286,74 @@ def haproxy_reference_minimal(map_file: Path, origins: tuple[str, ...]) -> str:
     )
 
 
+# Reference for Envoy: the least an Envoy configuration sending these headers can do. Envoy
+# has no per-request condition on response_headers_to_add, only "a header whose value formats
+# as empty is not added": one filter (a matcher's exact_match_map on the Origin, the one
+# lookup) records the three values for an allowed Origin in the filter state, and the
+# virtual host adds them (empty, so absent, otherwise) and Vary: Origin. No preflight
+# handling, nothing removed from upstream responses, no local-reply mappers.
+def envoy_reference_minimal(origins: tuple[str, ...]) -> str:
+    composite = "type.googleapis.com/envoy.extensions.filters.http.composite.v3"
+    values = {"origin": "%REQ(origin)%", "credentials": "true", "expose": "X-Request-Id"}
+    allowed = {
+        "name": "ref_min.allowed",
+        "typed_config": {
+            "@type": f"{composite}.ExecuteFilterAction",
+            "typed_config": {
+                "name": "ref_min.allowed",
+                "typed_config": {
+                    "@type": "type.googleapis.com/"
+                    "envoy.extensions.filters.http.set_filter_state.v3.Config",
+                    "on_request_headers": [
+                        {
+                            "object_key": f"ref_min.{key}",
+                            "factory_key": "envoy.string",
+                            "format_string": {"text_format_source": {"inline_string": text}},
+                        }
+                        for key, text in values.items()
+                    ],
+                },
+            },
+        },
+    }
+    lookup = {
+        "name": "ref_min.origin",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.common.matching.v3.ExtensionWithMatcher",
+            "extension_config": {
+                "name": "composite",
+                "typed_config": {"@type": f"{composite}.Composite"},
+            },
+            "xds_matcher": {
+                "matcher_tree": {
+                    "input": {
+                        "name": "origin",
+                        "typed_config": {
+                            "@type": "type.googleapis.com/"
+                            "envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
+                            "header_name": "origin",
+                        },
+                    },
+                    "exact_match_map": {"map": {origin: {"action": allowed} for origin in origins}},
+                }
+            },
+        },
+    }
+    headers = {
+        "Access-Control-Allow-Origin": "%FILTER_STATE(ref_min.origin:PLAIN)%",
+        "Access-Control-Allow-Credentials": "%FILTER_STATE(ref_min.credentials:PLAIN)%",
+        "Access-Control-Expose-Headers": "%FILTER_STATE(ref_min.expose:PLAIN)%",
+        "Vary": "Origin",
+    }
+    host = {
+        "response_headers_to_add": [
+            {"header": {"key": key, "value": value}} for key, value in headers.items()
+        ]
+    }
+    part = {"http_filters": [lookup], "virtual_host": host, "local_reply_config": {"mappers": []}}
+    return yaml.safe_dump(part, sort_keys=False, width=1000)
+
+
 # --- the plan -------------------------------------------------------------------------------
 
 
@@ -515,6 +585,13 @@ def prepare(plan: Plan, root: Path, only: set[str]) -> Bench:
         label = "reference: one map + this policy's 4 response headers, no preflights"
         allowed_and_not = (exact_origin(size - 1), exact_origin(size))
         bench.pair("haproxy", port, "minimal", label, size, allowed_and_not, None)
+    if "envoy" in servers:
+        size = min(plan.exact_sizes)
+        body = envoy_reference_minimal(exact_policy(size).origins)
+        port = bench.site("envoy", "reference-minimal", body)
+        label = "reference: one matcher lookup + this policy's 4 response headers, no preflights"
+        allowed_and_not = (exact_origin(size - 1), exact_origin(size))
+        bench.pair("envoy", port, "minimal", label, size, allowed_and_not, None)
     if "apache" in servers:
         label = "reference: RewriteMap txt: lookup file (hand-written, ACAO only)"
         for size in plan.lookup_sizes:
