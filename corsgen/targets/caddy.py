@@ -27,11 +27,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from corsgen.targets.common import Common, anchored_regexes, common_values, exact_origins, name_stem
+from corsgen.targets.common import (
+    Common,
+    anchored_regexes,
+    common_values,
+    dotted_prefix,
+    exact_origins,
+    host_labels,
+)
 from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
 
 if TYPE_CHECKING:
-    from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
 
 SNIPPET_FILE = OutputFile(
@@ -96,22 +102,12 @@ class CaddyContext:
     actual_headers: tuple[str, ...]
 
 
-def caddy_prefix(name: str) -> str:
-    """``corsgen.<stem>``: stems hold no dot, so one name's identifiers never equal
-    another's, whatever the suffixes."""
-    return "corsgen." + name_stem(name)
-
-
-def _label_count(origin: OriginPattern) -> int:
-    return len(origin.host.split("."))
-
-
 def wildcard_forms(policy: Policy, prefix: str) -> list[WildcardForm]:
     """One form per distinct (port wildcard, label count), each with its entries."""
     groups: dict[tuple[bool, int], list[str]] = {}
     for origin in policy.origins:
         if origin.kind == "pattern":
-            labels = _label_count(origin) if origin.any_subdomain else 0
+            labels = host_labels(origin) if origin.any_subdomain else 0
             groups.setdefault((origin.any_port, labels), []).append(origin.text)
     forms = []
     for (any_port, labels), entries in sorted(groups.items()):
@@ -192,7 +188,7 @@ def actual_headers(policy: Policy) -> tuple[str, ...]:
 
 
 def caddy_context(policy: Policy) -> CaddyContext:
-    prefix = caddy_prefix(policy.name)
+    prefix = dotted_prefix(policy.name)
     forms = [] if policy.allows_any_origin else wildcard_forms(policy, prefix)
     return CaddyContext(
         common=common_values(policy),

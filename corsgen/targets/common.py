@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from corsgen.origins import OriginKind
 
 if TYPE_CHECKING:
+    from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
 
 # Every response header of the CORS protocol: removed from upstream responses so the
@@ -107,3 +108,15 @@ def name_stem(name: str) -> str:
     if "_" not in name:
         return name.replace("-", "_")
     return "0" + "".join(_STEM_ESCAPES.get(char, char) for char in name)
+
+
+def dotted_prefix(name: str) -> str:
+    """``corsgen.<stem>``, the prefix of every identifier a dotted-name target (HAProxy,
+    Caddy, Envoy) makes for a policy: stems hold no dot, so the identifiers of one name
+    never equal another's, whatever the suffixes."""
+    return "corsgen." + name_stem(name)
+
+
+def host_labels(origin: OriginPattern) -> int:
+    """How many labels a wildcard entry's host keeps behind the ``*.``."""
+    return len(origin.host.split("."))

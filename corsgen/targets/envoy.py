@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING
 
 from corsgen.origin_regex import Alternation, Concat, Group, Node, Repeat, parse
 from corsgen.origins import OriginPattern
-from corsgen.targets.common import Common, anchored_regexes, common_values, exact_origins, name_stem
+from corsgen.targets.common import (
+    Common,
+    anchored_regexes,
+    common_values,
+    dotted_prefix,
+    exact_origins,
+)
 from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
 
 if TYPE_CHECKING:
@@ -185,11 +191,6 @@ class EnvoyContext:
     answer_headers: list[Header]
     fault_runtime: str  # the prefix of the fault filter's runtime keys (never set)
     fault_runtime_keys: tuple[str, ...]
-
-
-def envoy_prefix(name: str) -> str:
-    """``corsgen.<stem>``: stems hold no dot, so one policy's names never equal another's."""
-    return "corsgen." + name_stem(name)
 
 
 def _repeat_budget(node: Node, budget: int) -> int:
@@ -383,7 +384,7 @@ def _headers(policy: Policy, prefix: str, common: Common, *, answers: bool) -> l
 
 
 def envoy_context(policy: Policy) -> EnvoyContext:
-    prefix = envoy_prefix(policy.name)
+    prefix = dotted_prefix(policy.name)
     common = common_values(policy)
     answers, otherwise = _answers(policy, prefix, common)
     local_replies = {"preflight": 204}

@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from corsgen.targets.common import Common, anchored_regexes, common_values, exact_origins, name_stem
+from corsgen.targets.common import (
+    Common,
+    anchored_regexes,
+    common_values,
+    dotted_prefix,
+    exact_origins,
+    host_labels,
+)
 from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
 
 if TYPE_CHECKING:
@@ -90,21 +97,11 @@ class HaproxyContext:
     subdomain_substitution: str
 
 
-def haproxy_prefix(name: str) -> str:
-    """``corsgen.<stem>``: ACL and variable names may hold dots, stems never do, so the
-    names made for one policy never equal another's, whatever the suffixes."""
-    return "corsgen." + name_stem(name)
-
-
-def label_count(origin: OriginPattern) -> int:
-    return len(origin.host.split("."))
-
-
 def wildcard_keys(patterns: list[OriginPattern]) -> list[WildcardKey]:
     """One key per distinct (port wildcard, label count): a few hash lookups per request,
     however many wildcard entries there are."""
     keys = {
-        WildcardKey(any_port=o.any_port, labels=label_count(o) if o.any_subdomain else None)
+        WildcardKey(any_port=o.any_port, labels=host_labels(o) if o.any_subdomain else None)
         for o in patterns
     }
     return sorted(keys, key=lambda key: (key.any_port, key.labels or 0))
@@ -113,7 +110,7 @@ def wildcard_keys(patterns: list[OriginPattern]) -> list[WildcardKey]:
 def haproxy_context(policy: Policy) -> HaproxyContext:
     patterns = [origin for origin in policy.origins if origin.kind == "pattern"]
     keys = wildcard_keys(patterns)
-    prefix = haproxy_prefix(policy.name)
+    prefix = dotted_prefix(policy.name)
     return HaproxyContext(
         common=common_values(policy),
         map_dir_variable=MAP_DIR_VARIABLE,
