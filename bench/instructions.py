@@ -12,7 +12,7 @@ a request (the socket calls, which are the same with and without corsgen) is not
 figures, so a ratio here is larger than the CPU-time ratio of ``bench/run.py``, and a case
 within 3 % of its baseline here is within 3 % in CPU time too.
 
-    python3 bench/instructions.py [--only haproxy,nginx] [--quick] [--requests N]
+    python3 bench/instructions.py [--only haproxy,nginx,envoy] [--quick] [--requests N]
 
 Needs valgrind (apt-get install valgrind). Talks to 127.0.0.1 only; a bounded number of
 requests per case.
@@ -78,6 +78,8 @@ def plain_server(server: str, bench: Bench, root: Path) -> edges.Server:
     """The server as ``bench/run.py`` starts it (not yet started)."""
     if server == "haproxy":
         return edges.haproxy_server(root, bench.sites["haproxy"], bench.haproxy_map_dir, None)
+    if server == "envoy":
+        return edges.envoy_server(root, bench.sites["envoy"], None)
     extra = nginx_http_directives(site.http_text for site in bench.sites["nginx"])
     return edges.nginx_server(root, bench.sites["nginx"], extra, None)
 
@@ -93,6 +95,9 @@ def under_callgrind(server: str, plain: edges.Server, root: Path) -> edges.Serve
     return edges.Server(server, root, [*callgrind, *command], probe_port=plain.probe_port)
 
 
+# The servers this counts for; Envoy counts its main thread too (the stats flush every 5 s,
+# a few thousand instructions, within the 1 % this is repeatable to).
+SERVERS = ("haproxy", "nginx", "envoy")
 REQUEST_TEXT = {
     "allowed": "GET, allowed Origin",
     "denied": "GET, disallowed Origin",
@@ -110,7 +115,9 @@ def measure(server: str, bench: Bench, root: Path, count: int) -> None:
             group: case for (name, group), case in bench.baselines.items() if name == server
         }
         cases = [*baselines.values(), *(case for case in bench.cases if case.server == server)]
-        version = edges.HAPROXY.version() if server == "haproxy" else edges.NGINX.version()
+        version = {"haproxy": edges.HAPROXY, "nginx": edges.NGINX, "envoy": edges.ENVOY}[
+            server
+        ].version()
         print(f"\n{server} {version} under callgrind, {count} requests per case\n")
         print("| case | origins | request | baseline | instructions/request | × baseline | over |")
         print("|---|---:|---|---|---:|---:|---:|")
@@ -134,7 +141,9 @@ def measure(server: str, bench: Bench, root: Path, count: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--only", default="haproxy,nginx", help="haproxy, nginx or both")
+    parser.add_argument(
+        "--only", default="haproxy,nginx", help="comma-separated: haproxy, nginx, envoy"
+    )
     parser.add_argument("--quick", action="store_true", help="the sizes of run.py --quick")
     parser.add_argument("--requests", type=int, default=2000, help="requests per case")
     args = parser.parse_args(argv)
@@ -142,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         if shutil.which(tool) is None:
             print(f"bench: {tool} is missing (apt-get install valgrind)", file=sys.stderr)
             return 2
-    servers = [server for server in ("haproxy", "nginx") if server in args.only.split(",")]
+    servers = [server for server in SERVERS if server in args.only.split(",")]
     count = max(100, min(args.requests, 100_000))
     root = Path(tempfile.mkdtemp(prefix="corsgen-instructions-"))
     root.chmod(0o755)
