@@ -29,13 +29,7 @@ from corsgen.fastapi_source import (
 )
 from corsgen.origins import OriginSyntaxError, parse_origin
 from corsgen.policy import MAX_AGE_LIMIT
-from corsgen.translation import (
-    Setting,
-    Translated,
-    policy_text,
-    settings_problems,
-    written_policy,
-)
+from corsgen.translation import Setting, Translated, settings_problems, translated
 
 # CORSMiddleware.__init__ in starlette/middleware/cors.py.
 STARLETTE_DEFAULTS: dict[str, Any] = {
@@ -422,9 +416,9 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
         "included.",
         "Every key, default and rule: docs/policy.md in the corsgen sources.",
     ]
-    text = policy_text(header, name, settings, _scalar)
-    policy = written_policy(text, policy_path)
-    return Translated(name, text, policy, translator.notes, line=call.lineno)
+    return translated(
+        header, name, settings, policy_path, translator.notes, scalar=_scalar, line=call.lineno
+    )
 
 
 __all__ = [
