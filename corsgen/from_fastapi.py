@@ -63,6 +63,11 @@ class TranslationError(PolicyError):
 # --- translating the middleware's settings -------------------------------------------------
 
 
+def _star(setting: str, value: SourceValue, means: str) -> Setting:
+    """A list holding "*": the policy's own "*", its comment saying what Starlette allows."""
+    return Setting(setting, "*", (f'{setting} contains "*": {means}',), value.line)
+
+
 class _Translator:
     def __init__(self, module: Application, call: ast.Call) -> None:
         self.module = module
@@ -242,12 +247,7 @@ class _Translator:
         if methods is None:
             return None
         if "*" in methods.value:
-            return Setting(
-                "allow_methods",
-                "*",
-                ('allow_methods contains "*": DELETE GET HEAD OPTIONS PATCH POST PUT.',),
-                methods.line,
-            )
+            return _star("allow_methods", methods, "DELETE GET HEAD OPTIONS PATCH POST PUT.")
         comments = []
         if "allow_methods" not in self.values:
             comments.append("Starlette's default allow_methods: GET only.")
@@ -260,12 +260,7 @@ class _Translator:
         if headers is None:
             return None
         if "*" in headers.value:
-            return Setting(
-                "allow_headers",
-                "*",
-                ('allow_headers contains "*": the headers a preflight asks for are allowed.',),
-                headers.line,
-            )
+            return _star("allow_headers", headers, "the headers a preflight asks for are allowed.")
         listed = {name.lower() for name in headers.value}
         added = [name for name in STARLETTE_SAFELISTED_HEADERS if name.lower() not in listed]
         comments = []
