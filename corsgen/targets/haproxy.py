@@ -9,7 +9,7 @@ No path of the rendering machine ever appears in the output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from corsgen.targets.common import (
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
 
+# The environment variable that names the map files' directory on the HAProxy host.
+MAP_DIR_VARIABLE = "CORSGEN_MAP_DIR"
+
 FRONTEND_FILE = OutputFile(
     pattern=f"{NAME}.haproxy.cfg",
     template="frontend.cfg.j2",
@@ -38,18 +41,15 @@ EXACT_MAP_FILE = OutputFile(
     template="origins.map.j2",
     part="exact origins map",
     directive="put",
-    where="in the directory named by CORSGEN_MAP_DIR",
+    where=f"in the directory named by {MAP_DIR_VARIABLE}",
 )
-WILDCARD_MAP_FILE = OutputFile(
+# Put beside the exact map: the fragment reads both from MAP_DIR_VARIABLE's directory.
+WILDCARD_MAP_FILE = replace(
+    EXACT_MAP_FILE,
     pattern=f"{NAME}.wildcards.map",
     template="wildcards.map.j2",
     part="wildcard origins map",
-    directive="put",
-    where="in the directory named by CORSGEN_MAP_DIR",
 )
-
-# The environment variable that names the map files' directory on the HAProxy host.
-MAP_DIR_VARIABLE = "CORSGEN_MAP_DIR"
 
 # An Origin a wildcard entry can match at all: scheme, DNS name or IP literal, port. Only
 # such Origins are turned into wildcard keys, so an Origin that itself contains "*" (no
