@@ -7,6 +7,7 @@ safe to place inside a double-quoted config string.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,11 @@ def exact_origins(policy: Policy) -> list[str]:
         for origin in policy.origins
         if origin.kind in (OriginKind.EXACT, OriginKind.NULL)
     ]
+
+
+def yaml_scalar(value: str) -> str:
+    """One quoting rule for every string a YAML file holds: a JSON string is valid YAML."""
+    return json.dumps(value)
 
 
 def anchored_regexes(policy: Policy) -> list[str]:
