@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from corsgen.origins import OriginKind
 
 if TYPE_CHECKING:
-    from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
 
 # Every response header of the CORS protocol: removed from upstream responses so the
@@ -90,6 +89,18 @@ def anchored_regexes(policy: Policy) -> list[str]:
     return [pattern.pattern for pattern in policy.regex_patterns]
 
 
+def wildcard_groups(policy: Policy) -> dict[tuple[bool, int], list[str]]:
+    """The wildcard entries by form, sorted: (port wildcard, labels kept behind ``*.``, 0
+    for none) -> the entries of that form, in the policy's order. HAProxy and Caddy rewrite
+    an Origin into each form and look it up once, however many entries there are."""
+    groups: dict[tuple[bool, int], list[str]] = {}
+    for origin in policy.origins:
+        if origin.kind is OriginKind.PATTERN:
+            labels = len(origin.host.split(".")) if origin.any_subdomain else 0
+            groups.setdefault((origin.any_port, labels), []).append(origin.text)
+    return dict(sorted(groups.items()))
+
+
 # --- identifiers --------------------------------------------------------------------------
 #
 # Every identifier a policy defines (nginx variable, Apache environment variable) is
@@ -121,8 +132,3 @@ def dotted_prefix(name: str) -> str:
     Caddy, Envoy) makes for a policy: stems hold no dot, so the identifiers of one name
     never equal another's, whatever the suffixes."""
     return "corsgen." + name_stem(name)
-
-
-def host_labels(origin: OriginPattern) -> int:
-    """How many labels a wildcard entry's host keeps behind the ``*.``."""
-    return len(origin.host.split("."))

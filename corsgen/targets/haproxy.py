@@ -18,12 +18,11 @@ from corsgen.targets.common import (
     common_values,
     dotted_prefix,
     exact_origins,
-    host_labels,
+    wildcard_groups,
 )
 from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
 
 if TYPE_CHECKING:
-    from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
 
 # The environment variable that names the map files' directory on the HAProxy host.
@@ -97,19 +96,12 @@ class HaproxyContext:
     subdomain_substitution: str
 
 
-def wildcard_keys(patterns: list[OriginPattern]) -> list[WildcardKey]:
-    """One key per distinct (port wildcard, label count): a few hash lookups per request,
-    however many wildcard entries there are."""
-    keys = {
-        WildcardKey(any_port=o.any_port, labels=host_labels(o) if o.any_subdomain else None)
-        for o in patterns
-    }
-    return sorted(keys, key=lambda key: (key.any_port, key.labels or 0))
-
-
 def haproxy_context(policy: Policy) -> HaproxyContext:
     patterns = [origin for origin in policy.origins if origin.kind == "pattern"]
-    keys = wildcard_keys(patterns)
+    keys = [
+        WildcardKey(any_port=any_port, labels=labels or None)
+        for any_port, labels in wildcard_groups(policy)
+    ]
     prefix = dotted_prefix(policy.name)
     return HaproxyContext(
         common=common_values(policy),
