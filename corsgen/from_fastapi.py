@@ -29,13 +29,7 @@ from corsgen.fastapi_source import (
 )
 from corsgen.origins import OriginSyntaxError, parse_origin
 from corsgen.policy import MAX_AGE_LIMIT
-from corsgen.translation import (
-    Setting,
-    Translated,
-    policy_text,
-    settings_problems,
-    written_policy,
-)
+from corsgen.translation import Setting, Translated, settings_problems, translated
 
 # CORSMiddleware.__init__ in starlette/middleware/cors.py.
 STARLETTE_DEFAULTS: dict[str, Any] = {
@@ -67,6 +61,11 @@ class TranslationError(PolicyError):
 
 
 # --- translating the middleware's settings -------------------------------------------------
+
+
+def _star(setting: str, value: SourceValue, means: str) -> Setting:
+    """A list holding "*": the policy's own "*", its comment saying what Starlette allows."""
+    return Setting(setting, "*", (f'{setting} contains "*": {means}',), value.line)
 
 
 class _Translator:
@@ -248,12 +247,7 @@ class _Translator:
         if methods is None:
             return None
         if "*" in methods.value:
-            return Setting(
-                "allow_methods",
-                "*",
-                ('allow_methods contains "*": DELETE GET HEAD OPTIONS PATCH POST PUT.',),
-                methods.line,
-            )
+            return _star("allow_methods", methods, "DELETE GET HEAD OPTIONS PATCH POST PUT.")
         comments = []
         if "allow_methods" not in self.values:
             comments.append("Starlette's default allow_methods: GET only.")
@@ -266,12 +260,7 @@ class _Translator:
         if headers is None:
             return None
         if "*" in headers.value:
-            return Setting(
-                "allow_headers",
-                "*",
-                ('allow_headers contains "*": the headers a preflight asks for are allowed.',),
-                headers.line,
-            )
+            return _star("allow_headers", headers, "the headers a preflight asks for are allowed.")
         listed = {name.lower() for name in headers.value}
         added = [name for name in STARLETTE_SAFELISTED_HEADERS if name.lower() not in listed]
         comments = []
@@ -422,9 +411,9 @@ def translate_fastapi(source: str, source_path: Path, policy_path: Path, name: s
         "included.",
         "Every key, default and rule: docs/policy.md in the corsgen sources.",
     ]
-    text = policy_text(header, name, settings, _scalar)
-    policy = written_policy(text, policy_path)
-    return Translated(name, text, policy, translator.notes, line=call.lineno)
+    return translated(
+        header, name, settings, policy_path, translator.notes, scalar=_scalar, line=call.lineno
+    )
 
 
 __all__ = [

@@ -24,9 +24,8 @@ from corsgen.translation import (
     Setting,
     Translated,
     manifest_documents,
-    policy_text,
     settings_problems,
-    written_policy,
+    translated,
 )
 
 GATEWAY_GROUP = "gateway.networking.k8s.io/"
@@ -170,10 +169,9 @@ def translate_httproute(text: str, source_path: Path, policy_path: Path, name: s
         f"{source_path.name} line {line}, the filter's defaults made explicit.",
         "Every key, default and rule: docs/policy.md in the corsgen sources.",
     ]
-    text = policy_text(header, name, settings)
     if len(found) > 1:
         notes.append(f"{len(found)} rules hold this CORS filter; one policy renders it for all")
-    return Translated(name, text, written_policy(text, policy_path), notes)
+    return translated(header, name, settings, policy_path, notes)
 
 
 __all__ = ["HTTPRouteError", "translate_httproute"]

@@ -26,9 +26,8 @@ from corsgen.translation import (
     Setting,
     Translated,
     manifest_documents,
-    policy_text,
     settings_problems,
-    written_policy,
+    translated,
 )
 
 PREFIX = "nginx.ingress.kubernetes.io/"
@@ -322,7 +321,7 @@ def translate_ingress_nginx(text: str, source_path: Path, folder: Path) -> list[
         problems += effective.problems
         group = groups.setdefault(effective.key(), (effective, []))
         group[1].append(ingress)
-    translated: list[Translated] = []
+    written: list[Translated] = []
     taken: set[str] = set()
     for effective, members in groups.values():
         first = members[0]
@@ -339,13 +338,13 @@ def translate_ingress_nginx(text: str, source_path: Path, folder: Path) -> list[
             "ingress-nginx's effective settings, its defaults made explicit.",
             "Every key, default and rule: docs/policy.md in the corsgen sources.",
         ]
-        text = policy_text(header, name, effective.settings)
-        policy = written_policy(text, folder / f"{name}.yaml")
-        translated.append(Translated(name, text, policy, [*notes, *effective.notes]))
+        policy_path = folder / f"{name}.yaml"
+        all_notes = [*notes, *effective.notes]
+        written.append(translated(header, name, effective.settings, policy_path, all_notes))
         notes = []
     if problems:
         raise IngressError(source_path, problems)
-    return translated
+    return written
 
 
 __all__ = ["IngressError", "translate_ingress_nginx"]

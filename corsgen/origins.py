@@ -249,9 +249,13 @@ class HeaderOrigin:
     port_valid: bool = True
 
     @property
+    def port_suffix(self) -> str:
+        """``:8443``; empty for no port or the scheme's default."""
+        return f":{self.port}" if self.port is not None else ""
+
+    @property
     def canonical(self) -> str:
-        port = f":{self.port}" if self.port is not None else ""
-        return f"{self.scheme}://{self.host}{port}"
+        return f"{self.scheme}://{self.host}{self.port_suffix}"
 
 
 def read_origin(text: str) -> HeaderOrigin | str:

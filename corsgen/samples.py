@@ -77,8 +77,7 @@ def lookalikes(origin: str) -> list[str]:
     parsed = read_origin(origin)
     if not isinstance(parsed, HeaderOrigin):
         return []
-    scheme, host = parsed.scheme, parsed.host
-    port = f":{parsed.port}" if parsed.port is not None else ""
+    scheme, host, port = parsed.scheme, parsed.host, parsed.port_suffix
     tricks = [
         f"{scheme}://{host}.{ATTACKER}{port}",
         f"{scheme}://{host}{port}.{ATTACKER}",

@@ -93,7 +93,7 @@ def _scalar(value: Any, key: str) -> str:
     return json.dumps(value)
 
 
-def policy_text(
+def _policy_text(
     header: list[str],
     name: str,
     settings: list[Setting],
@@ -138,19 +138,30 @@ def settings_problems(settings: list[Setting], name: str, source: Path) -> list[
     return []
 
 
-def written_policy(text: str, policy_path: Path) -> Policy:
-    """The written text, read back as ``corsgen render`` will read it."""
+def translated(
+    header: list[str],
+    name: str,
+    settings: list[Setting],
+    policy_path: Path,
+    notes: list[str],
+    *,
+    scalar: Callable[[Any, str], str] = _scalar,
+    line: int | None = None,
+) -> Translated:
+    """The policy file of ``settings`` (see :func:`_policy_text`), read back as
+    ``corsgen render`` will read it from ``policy_path``: every importer's last step."""
+    text = _policy_text(header, name, settings, scalar)
     try:
-        return load_policy_text(text, policy_path)
+        policy = load_policy_text(text, policy_path)
     except PolicyError as exc:  # pragma: no cover - the settings were validated first
         raise AssertionError(f"corsgen init wrote a policy it cannot read:\n{exc}") from None
+    return Translated(name, text, policy, notes, line=line)
 
 
 __all__ = [
     "Setting",
     "Translated",
     "manifest_documents",
-    "policy_text",
     "settings_problems",
-    "written_policy",
+    "translated",
 ]

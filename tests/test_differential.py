@@ -432,8 +432,7 @@ def non_browser_forms(origin: str) -> list[str]:
     parsed = read_origin(origin)
     if not isinstance(parsed, HeaderOrigin):
         return []
-    scheme, host = parsed.scheme, parsed.host
-    port = f":{parsed.port}" if parsed.port is not None else ""
+    scheme, host, port = parsed.scheme, parsed.host, parsed.port_suffix
     forms = [
         origin.upper(),
         f"{scheme.upper()}://{host}{port}",

@@ -33,7 +33,7 @@ from corsgen.targets.common import (
     common_values,
     dotted_prefix,
     exact_origins,
-    host_labels,
+    wildcard_groups,
 )
 from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
 
@@ -104,13 +104,8 @@ class CaddyContext:
 
 def wildcard_forms(policy: Policy, prefix: str) -> list[WildcardForm]:
     """One form per distinct (port wildcard, label count), each with its entries."""
-    groups: dict[tuple[bool, int], list[str]] = {}
-    for origin in policy.origins:
-        if origin.kind == "pattern":
-            labels = host_labels(origin) if origin.any_subdomain else 0
-            groups.setdefault((origin.any_port, labels), []).append(origin.text)
     forms = []
-    for (any_port, labels), entries in sorted(groups.items()):
+    for (any_port, labels), entries in wildcard_groups(policy).items():
         if labels == 0:
             name, regex, key = "any_port", ANY_PORT_REGEX, ANY_PORT_KEY
         elif any_port:

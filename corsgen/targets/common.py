@@ -7,13 +7,13 @@ safe to place inside a double-quoted config string.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from corsgen.origins import OriginKind
 
 if TYPE_CHECKING:
-    from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
 
 # Every response header of the CORS protocol: removed from upstream responses so the
@@ -79,9 +79,26 @@ def exact_origins(policy: Policy) -> list[str]:
     ]
 
 
+def yaml_scalar(value: str) -> str:
+    """One quoting rule for every string a YAML file holds: a JSON string is valid YAML."""
+    return json.dumps(value)
+
+
 def anchored_regexes(policy: Policy) -> list[str]:
     """The policy's ``origin_regex`` entries as the targets match them: whole-Origin anchored."""
     return [pattern.pattern for pattern in policy.regex_patterns]
+
+
+def wildcard_groups(policy: Policy) -> dict[tuple[bool, int], list[str]]:
+    """The wildcard entries by form, sorted: (port wildcard, labels kept behind ``*.``, 0
+    for none) -> the entries of that form, in the policy's order. HAProxy and Caddy rewrite
+    an Origin into each form and look it up once, however many entries there are."""
+    groups: dict[tuple[bool, int], list[str]] = {}
+    for origin in policy.origins:
+        if origin.kind is OriginKind.PATTERN:
+            labels = len(origin.host.split(".")) if origin.any_subdomain else 0
+            groups.setdefault((origin.any_port, labels), []).append(origin.text)
+    return dict(sorted(groups.items()))
 
 
 # --- identifiers --------------------------------------------------------------------------
@@ -115,8 +132,3 @@ def dotted_prefix(name: str) -> str:
     Caddy, Envoy) makes for a policy: stems hold no dot, so the identifiers of one name
     never equal another's, whatever the suffixes."""
     return "corsgen." + name_stem(name)
-
-
-def host_labels(origin: OriginPattern) -> int:
-    """How many labels a wildcard entry's host keeps behind the ``*.``."""
-    return len(origin.host.split("."))

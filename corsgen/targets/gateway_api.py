@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from corsgen.targets.common import yaml_scalar
 from corsgen.targets.target import (
     EVERY_FEATURE,
     NAME,
@@ -35,6 +36,7 @@ from corsgen.targets.target import (
     RenderOption,
     RenderOptions,
     Target,
+    first_option,
 )
 
 if TYPE_CHECKING:
@@ -230,11 +232,6 @@ class GatewayApiContext:
     route: Route | None  # with options: the complete HTTPRoute's own fields
 
 
-def yaml_scalar(value: str) -> str:
-    """One quoting rule for every string the file holds: a JSON string is valid YAML."""
-    return json.dumps(value)
-
-
 def gateway_api_context(policy: Policy, options: RenderOptions) -> GatewayApiContext:
     cors = cors_filter(policy)["cors"]
     return GatewayApiContext(
@@ -400,22 +397,18 @@ class Route:
 
 def route(policy: Policy, options: RenderOptions) -> Route:
     """The route's fields from options that route_option_rules has already accepted."""
-
-    def first(name: str, default: str) -> str:
-        return options[name][0] if name in options else default
-
-    namespace = first("namespace", "")
+    namespace = first_option(options, "namespace", "")
     parents = [value.rpartition("/") for value in options["parent-ref"]]
     backends = [value.rpartition(":") for value in options["backend"]]
     return Route(
-        name=yaml_scalar(first("route-name", policy.name)),
+        name=yaml_scalar(first_option(options, "route-name", policy.name)),
         namespace=yaml_scalar(namespace) if namespace else None,
         parent_refs=[
             ParentRef(yaml_scalar(name), yaml_scalar(space) if space else None)
             for space, _, name in parents
         ],
         hostnames=[yaml_scalar(host) for host in options.get("hostname", ())],
-        path_prefix=yaml_scalar(first("path-prefix", "/")),
+        path_prefix=yaml_scalar(first_option(options, "path-prefix", "/")),
         backend_refs=[BackendRef(yaml_scalar(name), int(port)) for name, _, port in backends],
     )
 

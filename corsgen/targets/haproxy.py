@@ -9,7 +9,7 @@ No path of the rendering machine ever appears in the output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from corsgen.targets.common import (
@@ -18,13 +18,15 @@ from corsgen.targets.common import (
     common_values,
     dotted_prefix,
     exact_origins,
-    host_labels,
+    wildcard_groups,
 )
 from corsgen.targets.target import EVERY_FEATURE, NAME, OutputFile, Target
 
 if TYPE_CHECKING:
-    from corsgen.origins import OriginPattern
     from corsgen.policy import Policy
+
+# The environment variable that names the map files' directory on the HAProxy host.
+MAP_DIR_VARIABLE = "CORSGEN_MAP_DIR"
 
 FRONTEND_FILE = OutputFile(
     pattern=f"{NAME}.haproxy.cfg",
@@ -38,18 +40,15 @@ EXACT_MAP_FILE = OutputFile(
     template="origins.map.j2",
     part="exact origins map",
     directive="put",
-    where="in the directory named by CORSGEN_MAP_DIR",
+    where=f"in the directory named by {MAP_DIR_VARIABLE}",
 )
-WILDCARD_MAP_FILE = OutputFile(
+# Put beside the exact map: the fragment reads both from MAP_DIR_VARIABLE's directory.
+WILDCARD_MAP_FILE = replace(
+    EXACT_MAP_FILE,
     pattern=f"{NAME}.wildcards.map",
     template="wildcards.map.j2",
     part="wildcard origins map",
-    directive="put",
-    where="in the directory named by CORSGEN_MAP_DIR",
 )
-
-# The environment variable that names the map files' directory on the HAProxy host.
-MAP_DIR_VARIABLE = "CORSGEN_MAP_DIR"
 
 # An Origin a wildcard entry can match at all: scheme, DNS name or IP literal, port. Only
 # such Origins are turned into wildcard keys, so an Origin that itself contains "*" (no
@@ -97,19 +96,12 @@ class HaproxyContext:
     subdomain_substitution: str
 
 
-def wildcard_keys(patterns: list[OriginPattern]) -> list[WildcardKey]:
-    """One key per distinct (port wildcard, label count): a few hash lookups per request,
-    however many wildcard entries there are."""
-    keys = {
-        WildcardKey(any_port=o.any_port, labels=host_labels(o) if o.any_subdomain else None)
-        for o in patterns
-    }
-    return sorted(keys, key=lambda key: (key.any_port, key.labels or 0))
-
-
 def haproxy_context(policy: Policy) -> HaproxyContext:
     patterns = [origin for origin in policy.origins if origin.kind == "pattern"]
-    keys = wildcard_keys(patterns)
+    keys = [
+        WildcardKey(any_port=any_port, labels=labels or None)
+        for any_port, labels in wildcard_groups(policy)
+    ]
     prefix = dotted_prefix(policy.name)
     return HaproxyContext(
         common=common_values(policy),

@@ -90,6 +90,12 @@ RenderOptions = Mapping[str, tuple[str, ...]]
 NO_OPTIONS: RenderOptions = {}
 
 
+def first_option(options: RenderOptions, name: str, default: str) -> str:
+    """The value of a single-valued option, or ``default`` where it is not given."""
+    values = options.get(name, ())
+    return values[0] if values else default
+
+
 def _any_value(value: str) -> str | None:
     return None
 

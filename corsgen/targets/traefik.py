@@ -28,7 +28,6 @@ options; these routers replace their router (docs/traefik.md).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from corsgen.targets.common import (
     common_values,
     exact_origins,
     name_stem,
+    yaml_scalar,
 )
 from corsgen.targets.target import (
     EVERY_FEATURE,
@@ -50,6 +50,7 @@ from corsgen.targets.target import (
     RenderOption,
     RenderOptions,
     Target,
+    first_option,
 )
 
 if TYPE_CHECKING:
@@ -132,16 +133,10 @@ def allowed_regex(policy: Policy) -> str:
     return "^(?:" + "|".join(alternatives) + ")$"
 
 
-# Validation keeps out of every entry what Traefik reads specially in this file: "`"
-# (which ends a string of a rule) and "{{" (the file provider runs each file through Go's
-# text/template first): a policy that validates is written as it is.
-
-
-def yaml_scalar(value: str) -> str:
-    """One quoting rule for every string the file holds: a JSON string is valid YAML."""
-    return json.dumps(value)
-
-
+# Every string of the file is written as a yaml_scalar. Validation keeps out of every entry
+# what Traefik reads specially in this file: "`" (which ends a string of a rule) and "{{"
+# (the file provider runs each file through Go's text/template first): a policy that
+# validates is written as it is.
 @dataclass(frozen=True)
 class Router:
     name: str
@@ -180,11 +175,6 @@ class TraefikContext:
     notes: list[str]  # for the operator, on stderr: the defaults taken
 
 
-def _first(options: RenderOptions, name: str, default: str) -> str:
-    values = options.get(name, ())
-    return values[0] if values else default
-
-
 def _rule_call(matcher: str, *arguments: str) -> str:
     # Traefik reads backquoted strings raw: a regex keeps its backslashes as written.
     return f"{matcher}(" + ", ".join(f"`{argument}`" for argument in arguments) + ")"
@@ -194,13 +184,13 @@ def traefik_context(policy: Policy, options: RenderOptions) -> TraefikContext:
     c = common_values(policy)
     # Every name starts with corsgen-STEM and goes on with "-" suffixes; stems never hold
     # "-", so the names of one policy (or router-name) never equal another's.
-    prefix = "corsgen-" + name_stem(_first(options, "router-name", policy.name))
-    rule = _first(options, "rule", DEFAULT_RULE)
-    service = _first(options, "service", policy.name)
+    prefix = "corsgen-" + name_stem(first_option(options, "router-name", policy.name))
+    rule = first_option(options, "rule", DEFAULT_RULE)
+    service = first_option(options, "service", policy.name)
     # The operator's routers keep their priority (Traefik's default is the rule's length);
     # corsgen's special routers sit one above it, so a more specific router of the
     # operator's (a longer rule) still wins over all of them.
-    base_priority = int(_first(options, "priority", str(len(rule))))
+    base_priority = int(first_option(options, "priority", str(len(rule))))
     special = base_priority + 1
     operator_middlewares = [yaml_scalar(m) for m in options.get("middleware", ())]
 
