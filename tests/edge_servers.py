@@ -140,8 +140,10 @@ class Edge:
         raise NotImplementedError
 
     def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
-        """Rendered file name → the fixed name the main config includes."""
-        raise NotImplementedError
+        """Rendered file name → the name the main config includes: the rendered name (the
+        HAProxy fragment finds its map files by it); edges whose main config includes a
+        fixed name (nginx, Apache, Caddy) override this."""
+        return dict(rendered)
 
     @property
     def base_url(self) -> str:
@@ -442,10 +444,6 @@ class HaproxyEdge(Edge):
     reloads = False
     server = HAPROXY
 
-    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
-        # The map files keep their names: the fragment finds them by name in the map dir.
-        return dict(rendered)
-
     def write_main_config(self) -> Path:
         fragments = [
             path.read_text(encoding="utf-8")
@@ -498,9 +496,6 @@ class TraefikEdge(Edge):
             rendered = render(policy, self.target, traefik_render_options(router)).files
             files.update({f"{router.name}/{name}": text for name, text in rendered.items()})
         return files
-
-    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
-        return dict(rendered)
 
     def install(self, rendered: dict[str, str]) -> Path:
         """Write the generation's files so that Traefik, which reads the directory on every
@@ -620,9 +615,6 @@ class EnvoyEdge(Edge):
     name = "envoy"
     reloads = False
     server = ENVOY
-
-    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
-        return dict(rendered)
 
     def write_main_config(self) -> Path:
         policies = [path.read_text(encoding="utf-8") for path in sorted(self.policy_dir.iterdir())]
