@@ -312,16 +312,9 @@ class NginxEdge(Edge):
 
     def write_config(self, label: str, http_part: str, server_part: str) -> Path:
         """nginx.conf for this generation: one server on ``self.port`` around the parts."""
-        root = self.root
-        for folder in NGINX.TEMP_PATHS:
-            (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
-        config = root / "nginx.conf"
-        text = NGINX.main_config(
+        return NGINX.write_private_config(
+            self.root,
             comment=f"corsgen {label}, generation {self.generation}",
-            pid=f"{root}/nginx.pid",
-            error_log=f"{root}/error.log warn",
-            user="root root",
-            temp_prefix=f"{root}/temp/",
             worker_connections=256,
             http=f"""    access_log off;
 {http_part}    server {{
@@ -329,8 +322,6 @@ class NginxEdge(Edge):
 {server_part}    }}
 """,
         )
-        config.write_text(text, encoding="utf-8")
-        return config
 
     def write_main_config(self) -> Path:
         root = self.root
@@ -386,20 +377,12 @@ class ApacheEdge(Edge):
 
     def write_config(self, label: str, body: str) -> Path:
         """apache2.conf for this generation: the skeleton, then ``body``."""
-        root = self.root
-        (root / "run").mkdir(exist_ok=True)
-        config = root / "apache2.conf"
-        text = APACHE.main_config(
+        return APACHE.write_private_config(
+            self.root,
             comment=f"corsgen {label}, generation {self.generation}",
-            server_root=str(root),
-            run_dir=f"{root}/run",
-            error_log=f"{root}/error.log",
-            server_name="127.0.0.1",
             modules=self.MODULES,
             body=body,
         )
-        config.write_text(text, encoding="utf-8")
-        return config
 
     def write_main_config(self) -> Path:
         root = self.root

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,28 +219,21 @@ def serving(
         shutil.rmtree(root, ignore_errors=True)
 
 
-def nginx_config(root: Path, comment: str, http: str) -> Path:
-    """The main nginx.conf in ``root``: its pid, logs and temp files kept there."""
-    config = root / "nginx.conf"
-    config.write_text(
-        NGINX.main_config(
-            comment=comment,
-            pid=f"{root}/nginx.pid",
-            error_log=f"{root}/error.log",
-            user="root root",
-            temp_prefix=f"{root}/temp-",
-            worker_connections=64,
-            http=http,
-        ),
-        encoding="utf-8",
-    )
-    return config
+def new_sites(server: str, names: Iterable[str], *folders: str) -> tuple[Path, dict[str, Site]]:
+    """A fresh folder for one server: a free port and a config in sites/ for each site,
+    and ``folders`` besides."""
+    root = Path(tempfile.mkdtemp(prefix=f"corsgen-audit-{server}-"))
+    for folder in ("sites", *folders):
+        (root / folder).mkdir()
+    return root, {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in names}
 
 
 @contextmanager
 def serving_nginx(root: Path, sites: dict[str, Site], comment: str, http: str) -> Iterator[None]:
     """nginx with ``http`` in its http block, as :func:`serving` runs a server."""
-    config = str(nginx_config(root, comment, http))
+    config = str(
+        NGINX.write_private_config(root, comment=comment, worker_connections=64, http=http)
+    )
     prefix = str(root)
     with serving(
         "nginx",
@@ -255,9 +248,7 @@ def serving_nginx(root: Path, sites: dict[str, Site], comment: str, http: str) -
 @pytest.fixture(scope="module")
 def nginx_sites() -> Iterator[dict[str, Site]]:
     require_installed(NGINX)
-    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-nginx-"))
-    (root / "sites").mkdir()
-    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in NGINX_SITES}
+    root, sites = new_sites("nginx", NGINX_SITES)
     for name, (http_part, server_part) in NGINX_SITES.items():
         text = (
             http_part
@@ -368,12 +359,9 @@ APACHE_SITES: dict[str, str] = {
 @pytest.fixture(scope="module")
 def apache_sites() -> Iterator[dict[str, Site]]:
     require_installed(APACHE)
-    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-apache-"))
-    for folder in ("sites", "run", "www"):
-        (root / folder).mkdir()
+    root, sites = new_sites("apache", APACHE_SITES, "www")
     (root / "www" / "ready").write_text("ready\n", encoding="utf-8")
     root.chmod(0o755)
-    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in APACHE_SITES}
     for name, body in APACHE_SITES.items():
         port = sites[name].port
         sites[name].path.write_text(
@@ -381,19 +369,12 @@ def apache_sites() -> Iterator[dict[str, Site]]:
             f"    DocumentRoot {root}/www\n{body}</VirtualHost>\n",
             encoding="utf-8",
         )
-    config = root / "apache2.conf"
-    config.write_text(
-        APACHE.main_config(
-            comment="corsgen audit: each rule's flagged and fixed config",
-            server_root=str(root),
-            run_dir=f"{root}/run",
-            error_log=f"{root}/error.log",
-            server_name="127.0.0.1",
-            modules=APACHE_MODULES,
-            body=f"<Directory {root}/www>\n    Require all granted\n</Directory>\n"
-            "IncludeOptional sites/*.conf\n",
-        ),
-        encoding="utf-8",
+    config = APACHE.write_private_config(
+        root,
+        comment="corsgen audit: each rule's flagged and fixed config",
+        modules=APACHE_MODULES,
+        body=f"<Directory {root}/www>\n    Require all granted\n</Directory>\n"
+        "IncludeOptional sites/*.conf\n",
     )
     command = str(config)
     with serving(
@@ -475,13 +456,10 @@ SNIPPET_SITES: dict[str, str] = {
 @pytest.fixture(scope="module")
 def snippet_sites() -> Iterator[dict[str, Site]]:
     require_installed(NGINX)
-    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-snippets-"))
-    for folder in ("sites", "cors"):
-        (root / folder).mkdir()
+    root, sites = new_sites("snippets", SNIPPET_SITES, "cors")
     (root / "shop-api.yaml").write_text(SHOP_POLICY, encoding="utf-8")
     for name, text in render(load_policy(root / "shop-api.yaml"), "nginx").files.items():
         (root / "cors" / name).write_text(text, encoding="utf-8")
-    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in SNIPPET_SITES}
     for name, body in SNIPPET_SITES.items():
         text = (
             f"server {{\n    listen 127.0.0.1:{sites[name].port};\n"
