@@ -123,8 +123,6 @@ def nginx_server(
     name: str = "nginx",
 ) -> Server:
     """One nginx master with one worker (the other core runs wrk), a server per site."""
-    for folder in NGINX.TEMP_PATHS:
-        (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
     servers = []
     for site in sites:
         include = root / f"{name}-{site.name}.http.conf"
@@ -141,13 +139,11 @@ def nginx_server(
             f"        }}\n"
             f"    }}\n"
         )
-    config = root / f"{name}.conf"
-    text = NGINX.main_config(
+    config = NGINX.write_private_config(
+        root,
         comment="corsgen benchmark: every case is a server { } of its own",
-        pid=f"{root}/{name}.pid",
-        error_log=f"{root}/{name}.error.log warn",
-        user="root root",
-        temp_prefix=f"{root}/temp/",
+        name=name,
+        error_log=f"{name}.error.log",
         worker_connections=1024,
         http=f"""    access_log off;
     default_type application/json;
@@ -156,7 +152,6 @@ def nginx_server(
 {http_extra}
 {"".join(servers)}""",
     )
-    config.write_text(text, encoding="utf-8")
     check(NGINX.test_command(str(config), prefix=str(root)))
     command = NGINX.start_command(str(config), prefix=str(root))
     return Server(name, root, command, probe_port=sites[0].port, cpu_list=cpu_list)
@@ -169,7 +164,6 @@ APACHE_LOADED = ("mpm_event", "authz_core", "mime", "headers", "setenvif", "rewr
 
 def apache_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server:
     """One Apache child process (mpm_event, 64 threads), a VirtualHost per site."""
-    (root / "run").mkdir(exist_ok=True)
     listens = "".join(f"Listen 127.0.0.1:{site.port}\n" for site in sites)
     hosts = "".join(
         f"<VirtualHost 127.0.0.1:{site.port}>\n"
@@ -178,13 +172,10 @@ def apache_server(root: Path, sites: list[Site], cpu_list: str | None) -> Server
         f"</VirtualHost>\n"
         for site in sites
     )
-    config = root / "apache2.conf"
-    text = APACHE.main_config(
+    config = APACHE.write_private_config(
+        root,
         comment="corsgen benchmark: every case is a VirtualHost of its own",
-        server_root=str(root),
-        run_dir=f"{root}/run",
-        error_log=f"{root}/apache.error.log",
-        server_name="127.0.0.1",
+        error_log="apache.error.log",
         modules=APACHE_LOADED,
         body=f"""TypesConfig /etc/mime.types
 # One child with enough threads for wrk's 32 connections, as nginx has one worker.
@@ -202,7 +193,6 @@ MaxKeepAliveRequests 0
 </Directory>
 {listens}{hosts}""",
     )
-    config.write_text(text, encoding="utf-8")
     check(APACHE.test_command(str(config)))
     command = APACHE.start_command(str(config))
     return Server("apache", root, command, probe_port=sites[0].port, cpu_list=cpu_list)

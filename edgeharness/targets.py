@@ -125,6 +125,32 @@ http {{
 {temp_paths}{http}}}
 """
 
+    def write_private_config(
+        self,
+        root: Path,
+        *,
+        comment: str,
+        worker_connections: int,
+        http: str,
+        name: str = "nginx",
+        error_log: str = "error.log",
+    ) -> Path:
+        """``root``/``name``.conf for an nginx of the tests or the benchmark, run as root
+        with every file it writes in ``root``: ``name``.pid, ``error_log`` (level warn) and
+        the temp folders (temp-client_body and so on, which nginx makes)."""
+        config = root / f"{name}.conf"
+        text = self.main_config(
+            comment=comment,
+            pid=f"{root}/{name}.pid",
+            error_log=f"{root}/{error_log} warn",
+            user="root root",
+            temp_prefix=f"{root}/temp-",
+            worker_connections=worker_connections,
+            http=http,
+        )
+        config.write_text(text, encoding="utf-8")
+        return config
+
     def version(self) -> str:
         result = subprocess.run([self.binary, "-v"], capture_output=True, text=True, timeout=30)
         return result.stderr.strip().removeprefix("nginx version: ")
@@ -167,6 +193,32 @@ ServerName {server_name}
 User www-data
 Group www-data
 {load_modules(modules, guarded=guarded_modules)}{body}"""
+
+    def write_private_config(
+        self,
+        root: Path,
+        *,
+        comment: str,
+        modules: Sequence[str],
+        body: str,
+        error_log: str = "error.log",
+    ) -> Path:
+        """``root``/apache2.conf for an Apache of the tests or the benchmark, on 127.0.0.1,
+        with ``root`` as its ServerRoot and every file it writes there: ``error_log``, and
+        the pid file and lock in ``root``/run (made here)."""
+        (root / "run").mkdir(exist_ok=True)
+        config = root / "apache2.conf"
+        text = self.main_config(
+            comment=comment,
+            server_root=str(root),
+            run_dir=f"{root}/run",
+            error_log=f"{root}/{error_log}",
+            server_name="127.0.0.1",
+            modules=modules,
+            body=body,
+        )
+        config.write_text(text, encoding="utf-8")
+        return config
 
     def installed(self) -> bool:
         return super().installed() and (APACHE_MODULE_DIR / "mod_headers.so").exists()

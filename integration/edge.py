@@ -67,7 +67,7 @@ from edgeharness.traefik import (
     static_config,
 )
 from integration import http_client
-from integration.http_client import HeaderInput, HttpResult
+from integration.http_client import HttpResult
 
 if TYPE_CHECKING:  # the docker package is imported lazily (see conftest)
     import docker
@@ -136,25 +136,11 @@ class Site:
         return self.request("POST", path, **kwargs)
 
     def preflight(
-        self,
-        path: str,
-        origin: str,
-        request_method: str = "GET",
-        *,
-        request_headers: str | None = None,
-        private_network: bool = False,
-        headers: HeaderInput = None,
-        test_id: str | None = None,
+        self, path: str, origin: str, request_method: str = "GET", **kwargs: Any
     ) -> HttpResult:
-        return http_client.preflight(
-            self.url(path),
-            origin,
-            request_method,
-            request_headers=request_headers,
-            private_network=private_network,
-            headers=headers,
-            test_id=test_id,
-        )
+        """``http_client.preflight`` against this site; kwargs as there (request_headers=,
+        private_network=, ...)."""
+        return http_client.preflight(self.url(path), origin, request_method, **kwargs)
 
     def snippet(self, file_name: str | None = None) -> str:
         """The text of a rendered snippet (the main one when no name is given)."""

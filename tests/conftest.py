@@ -28,6 +28,30 @@ def parse(text: str, filename: str = "policy.yaml") -> Policy:
     return policy_from_document(load_text(textwrap.dedent(text), path))
 
 
+def demo_policy(allow_methods: str = "GET, POST") -> str:
+    """The policy explain, evaluate and probe are tested on: an exact origin, a wildcard
+    subdomain, a wildcard port and a regex, credentials, listed and exposed headers, a max
+    age. Keys are on fixed lines: tests name ``policy.yaml:6`` and the like."""
+    return textwrap.dedent(
+        rf"""
+        version: 1
+        name: demo
+        origins:
+          - http://localhost:3000
+          - https://app.example.com
+          - https://*.example.org
+          - http://127.0.0.1:*
+        origin_regex:
+          - '^https://pr-[0-9]+\.preview\.example\.dev$'
+        allow_credentials: true
+        allow_methods: [{allow_methods}]
+        allow_headers: [Authorization, Content-Type]
+        expose_headers: [X-Request-Id]
+        max_age: 600
+        """
+    ).lstrip()
+
+
 def problems(text: str, filename: str = "policy.yaml") -> list[str]:
     """The formatted problems of an invalid policy (fails the test if it is valid)."""
     with pytest.raises(PolicyError) as caught:

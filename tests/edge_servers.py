@@ -140,8 +140,10 @@ class Edge:
         raise NotImplementedError
 
     def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
-        """Rendered file name → the fixed name the main config includes."""
-        raise NotImplementedError
+        """Rendered file name → the name the main config includes: the rendered name (the
+        HAProxy fragment finds its map files by it); edges whose main config includes a
+        fixed name (nginx, Apache, Caddy) override this."""
+        return dict(rendered)
 
     @property
     def base_url(self) -> str:
@@ -310,16 +312,9 @@ class NginxEdge(Edge):
 
     def write_config(self, label: str, http_part: str, server_part: str) -> Path:
         """nginx.conf for this generation: one server on ``self.port`` around the parts."""
-        root = self.root
-        for folder in NGINX.TEMP_PATHS:
-            (root / "temp" / folder).mkdir(parents=True, exist_ok=True)
-        config = root / "nginx.conf"
-        text = NGINX.main_config(
+        return NGINX.write_private_config(
+            self.root,
             comment=f"corsgen {label}, generation {self.generation}",
-            pid=f"{root}/nginx.pid",
-            error_log=f"{root}/error.log warn",
-            user="root root",
-            temp_prefix=f"{root}/temp/",
             worker_connections=256,
             http=f"""    access_log off;
 {http_part}    server {{
@@ -327,8 +322,6 @@ class NginxEdge(Edge):
 {server_part}    }}
 """,
         )
-        config.write_text(text, encoding="utf-8")
-        return config
 
     def write_main_config(self) -> Path:
         root = self.root
@@ -384,20 +377,12 @@ class ApacheEdge(Edge):
 
     def write_config(self, label: str, body: str) -> Path:
         """apache2.conf for this generation: the skeleton, then ``body``."""
-        root = self.root
-        (root / "run").mkdir(exist_ok=True)
-        config = root / "apache2.conf"
-        text = APACHE.main_config(
+        return APACHE.write_private_config(
+            self.root,
             comment=f"corsgen {label}, generation {self.generation}",
-            server_root=str(root),
-            run_dir=f"{root}/run",
-            error_log=f"{root}/error.log",
-            server_name="127.0.0.1",
             modules=self.MODULES,
             body=body,
         )
-        config.write_text(text, encoding="utf-8")
-        return config
 
     def write_main_config(self) -> Path:
         root = self.root
@@ -441,10 +426,6 @@ class HaproxyEdge(Edge):
     name = "haproxy"
     reloads = False
     server = HAPROXY
-
-    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
-        # The map files keep their names: the fragment finds them by name in the map dir.
-        return dict(rendered)
 
     def write_main_config(self) -> Path:
         fragments = [
@@ -498,9 +479,6 @@ class TraefikEdge(Edge):
             rendered = render(policy, self.target, traefik_render_options(router)).files
             files.update({f"{router.name}/{name}": text for name, text in rendered.items()})
         return files
-
-    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
-        return dict(rendered)
 
     def install(self, rendered: dict[str, str]) -> Path:
         """Write the generation's files so that Traefik, which reads the directory on every
@@ -620,9 +598,6 @@ class EnvoyEdge(Edge):
     name = "envoy"
     reloads = False
     server = ENVOY
-
-    def policy_files(self, rendered: dict[str, str]) -> dict[str, str]:
-        return dict(rendered)
 
     def write_main_config(self) -> Path:
         policies = [path.read_text(encoding="utf-8") for path in sorted(self.policy_dir.iterdir())]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +62,14 @@ def flagged_and_fixed(sites: dict[str, Site], case: str, rule: str) -> tuple[Sit
     assert rules_found(bad.path) == [rule]
     assert rules_found(fixed.path) == []
     return bad, fixed
+
+
+def assert_only_the_fix_answers_a_404_with_cors(bad: Site, fixed: Site) -> None:
+    """CORS102: a header set without ``always`` is missing on an error status."""
+    answer = bad.get("/missing")
+    assert answer.status_code == 404 and ALLOW_ORIGIN not in answer.headers
+    repaired = fixed.get("/missing")
+    assert repaired.status_code == 404 and page_can_read(repaired, APP, credentials=False)
 
 
 @dataclass
@@ -211,28 +219,21 @@ def serving(
         shutil.rmtree(root, ignore_errors=True)
 
 
-def nginx_config(root: Path, comment: str, http: str) -> Path:
-    """The main nginx.conf in ``root``: its pid, logs and temp files kept there."""
-    config = root / "nginx.conf"
-    config.write_text(
-        NGINX.main_config(
-            comment=comment,
-            pid=f"{root}/nginx.pid",
-            error_log=f"{root}/error.log",
-            user="root root",
-            temp_prefix=f"{root}/temp-",
-            worker_connections=64,
-            http=http,
-        ),
-        encoding="utf-8",
-    )
-    return config
+def new_sites(server: str, names: Iterable[str], *folders: str) -> tuple[Path, dict[str, Site]]:
+    """A fresh folder for one server: a free port and a config in sites/ for each site,
+    and ``folders`` besides."""
+    root = Path(tempfile.mkdtemp(prefix=f"corsgen-audit-{server}-"))
+    for folder in ("sites", *folders):
+        (root / folder).mkdir()
+    return root, {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in names}
 
 
 @contextmanager
 def serving_nginx(root: Path, sites: dict[str, Site], comment: str, http: str) -> Iterator[None]:
     """nginx with ``http`` in its http block, as :func:`serving` runs a server."""
-    config = str(nginx_config(root, comment, http))
+    config = str(
+        NGINX.write_private_config(root, comment=comment, worker_connections=64, http=http)
+    )
     prefix = str(root)
     with serving(
         "nginx",
@@ -247,9 +248,7 @@ def serving_nginx(root: Path, sites: dict[str, Site], comment: str, http: str) -
 @pytest.fixture(scope="module")
 def nginx_sites() -> Iterator[dict[str, Site]]:
     require_installed(NGINX)
-    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-nginx-"))
-    (root / "sites").mkdir()
-    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in NGINX_SITES}
+    root, sites = new_sites("nginx", NGINX_SITES)
     for name, (http_part, server_part) in NGINX_SITES.items():
         text = (
             http_part
@@ -278,10 +277,7 @@ def test_nginx_add_header_inheritance_really_drops_the_servers_headers(nginx_sit
 
 def test_nginx_without_always_the_header_is_really_missing_on_a_404(nginx_sites):
     bad, fixed = flagged_and_fixed(nginx_sites, "always", "CORS102")
-    answer = bad.get("/missing")
-    assert answer.status_code == 404 and ALLOW_ORIGIN not in answer.headers
-    repaired = fixed.get("/missing")
-    assert repaired.status_code == 404 and page_can_read(repaired, APP, credentials=False)
+    assert_only_the_fix_answers_a_404_with_cors(bad, fixed)
 
 
 def test_nginx_the_upstreams_allow_origin_is_really_duplicated(nginx_sites):
@@ -363,12 +359,9 @@ APACHE_SITES: dict[str, str] = {
 @pytest.fixture(scope="module")
 def apache_sites() -> Iterator[dict[str, Site]]:
     require_installed(APACHE)
-    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-apache-"))
-    for folder in ("sites", "run", "www"):
-        (root / folder).mkdir()
+    root, sites = new_sites("apache", APACHE_SITES, "www")
     (root / "www" / "ready").write_text("ready\n", encoding="utf-8")
     root.chmod(0o755)
-    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in APACHE_SITES}
     for name, body in APACHE_SITES.items():
         port = sites[name].port
         sites[name].path.write_text(
@@ -376,19 +369,12 @@ def apache_sites() -> Iterator[dict[str, Site]]:
             f"    DocumentRoot {root}/www\n{body}</VirtualHost>\n",
             encoding="utf-8",
         )
-    config = root / "apache2.conf"
-    config.write_text(
-        APACHE.main_config(
-            comment="corsgen audit: each rule's flagged and fixed config",
-            server_root=str(root),
-            run_dir=f"{root}/run",
-            error_log=f"{root}/error.log",
-            server_name="127.0.0.1",
-            modules=APACHE_MODULES,
-            body=f"<Directory {root}/www>\n    Require all granted\n</Directory>\n"
-            "IncludeOptional sites/*.conf\n",
-        ),
-        encoding="utf-8",
+    config = APACHE.write_private_config(
+        root,
+        comment="corsgen audit: each rule's flagged and fixed config",
+        modules=APACHE_MODULES,
+        body=f"<Directory {root}/www>\n    Require all granted\n</Directory>\n"
+        "IncludeOptional sites/*.conf\n",
     )
     command = str(config)
     with serving(
@@ -400,10 +386,7 @@ def apache_sites() -> Iterator[dict[str, Site]]:
 def test_apache_header_set_is_really_missing_on_a_404(apache_sites):
     bad, fixed = flagged_and_fixed(apache_sites, "always", "CORS102")
     assert bad.get("/ready").headers[ALLOW_ORIGIN] == APP  # on a 200 it is there
-    answer = bad.get("/missing")
-    assert answer.status_code == 404 and ALLOW_ORIGIN not in answer.headers
-    repaired = fixed.get("/missing")
-    assert repaired.status_code == 404 and page_can_read(repaired, APP, credentials=False)
+    assert_only_the_fix_answers_a_404_with_cors(bad, fixed)
 
 
 def test_apache_a_reflected_origin_really_lets_any_site_read_as_the_user(apache_sites):
@@ -473,13 +456,10 @@ SNIPPET_SITES: dict[str, str] = {
 @pytest.fixture(scope="module")
 def snippet_sites() -> Iterator[dict[str, Site]]:
     require_installed(NGINX)
-    root = Path(tempfile.mkdtemp(prefix="corsgen-audit-snippets-"))
-    for folder in ("sites", "cors"):
-        (root / folder).mkdir()
+    root, sites = new_sites("snippets", SNIPPET_SITES, "cors")
     (root / "shop-api.yaml").write_text(SHOP_POLICY, encoding="utf-8")
     for name, text in render(load_policy(root / "shop-api.yaml"), "nginx").files.items():
         (root / "cors" / name).write_text(text, encoding="utf-8")
-    sites = {name: Site(root / "sites" / f"{name}.conf", free_port()) for name in SNIPPET_SITES}
     for name, body in SNIPPET_SITES.items():
         text = (
             f"server {{\n    listen 127.0.0.1:{sites[name].port};\n"

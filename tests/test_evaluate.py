@@ -20,26 +20,9 @@ from corsgen.evaluate import (
     match_origin,
 )
 from corsgen.origins import read_origin
-from tests.conftest import minimal, parse
+from tests.conftest import demo_policy, minimal, parse
 
-POLICY = parse(
-    r"""
-    version: 1
-    name: demo
-    origins:
-      - http://localhost:3000
-      - https://app.example.com
-      - https://*.example.org
-      - http://127.0.0.1:*
-    origin_regex:
-      - '^https://pr-[0-9]+\.preview\.example\.dev$'
-    allow_credentials: true
-    allow_methods: [GET, POST]
-    allow_headers: [Authorization, Content-Type]
-    expose_headers: [X-Request-Id]
-    max_age: 600
-    """
-)
+POLICY = parse(demo_policy())
 
 
 def preflight(origin: str | None, **extra: str) -> Request:

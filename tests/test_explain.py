@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import json
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from corsgen.cli import app
+from tests.conftest import demo_policy
 
 runner = CliRunner()
 
-POLICY = textwrap.dedent(
-    r"""
-    version: 1
-    name: demo
-    origins:
-      - http://localhost:3000
-      - https://app.example.com
-      - https://*.example.org
-    origin_regex:
-      - '^https://pr-[0-9]+\.preview\.example\.dev$'
-    allow_credentials: true
-    allow_methods: [GET, POST]
-    allow_headers: [Authorization]
-    expose_headers: [X-Request-Id]
-    """
-).lstrip()
-
 
 @pytest.fixture
-def policy(tmp_path: Path) -> Path:
-    path = tmp_path / "demo.yaml"
-    path.write_text(POLICY, encoding="utf-8")
-    return path
+def policy(write_policy: Callable[[str, str], Path]) -> Path:
+    return write_policy(demo_policy(), "demo.yaml")
 
 
 def explain(*args: str) -> tuple[int, list[str]]:
@@ -100,9 +82,9 @@ def test_explains_a_preflight_and_what_the_browser_will_refuse(policy: Path) -> 
         "          Access-Control-Request-Headers: Authorization, X-Token",
     ]
     assert lines[4] == "Answer:   204 No Content, answered at the edge (never reaches the upstream)"
-    assert lines[5].endswith(f"({policy}:8)")
+    assert lines[5].endswith(f"({policy}:9)")
     assert "          Access-Control-Allow-Methods: GET, POST" in lines
-    assert "          Access-Control-Allow-Headers: Authorization" in lines
+    assert "          Access-Control-Allow-Headers: Authorization, Content-Type" in lines
     assert "          Access-Control-Expose-Headers: X-Request-Id" not in lines
     assert lines[-2:] == [
         "Browser:  the browser will refuse the PUT request: it is not in "

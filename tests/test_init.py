@@ -70,6 +70,16 @@ def translate(tmp_path: Path, source: str, policy: str = "api.yaml"):
     return run("init", str(out), "--from-fastapi", str(application)), out
 
 
+def middleware_source(*keywords: str) -> str:
+    """An application whose add_middleware(CORSMiddleware, ...) gets ``keywords`` as written,
+    one a line from line 4 on (problems and notes name the line of each)."""
+    lines = "".join(f"    {keyword},\n" for keyword in keywords)
+    return (
+        "from fastapi.middleware.cors import CORSMiddleware\n"
+        f"app.add_middleware(\n    CORSMiddleware,\n{lines})\n"
+    )
+
+
 def translated(tmp_path: Path, source: str) -> Policy:
     result, out = translate(tmp_path, source)
     assert result.exit_code == 0, result.output
@@ -300,15 +310,11 @@ def test_starlettes_defaults_are_translated_not_corsgens(tmp_path):
 def test_listed_headers_come_first_and_the_safelisted_ones_are_added_once(tmp_path):
     policy = translated(
         tmp_path,
-        """\
-        from fastapi.middleware.cors import CORSMiddleware
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=["https://app.example.com"],
-            allow_headers=["Authorization", "content-type"],
-            expose_headers=("X-Request-Id",),
-        )
-        """,
+        middleware_source(
+            'allow_origins=["https://app.example.com"]',
+            'allow_headers=["Authorization", "content-type"]',
+            'expose_headers=("X-Request-Id",)',
+        ),
     )
     assert policy.allow_headers == (
         "Authorization",
@@ -366,14 +372,10 @@ def test_arithmetic_on_literal_numbers_is_read(tmp_path):
 def test_allow_origin_regex_is_kept_and_anchored_like_starlettes_fullmatch(tmp_path):
     policy = translated(
         tmp_path,
-        r"""
-        from fastapi.middleware.cors import CORSMiddleware
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=["https://app.example.com"],
-            allow_origin_regex=r"https://pr-[0-9]+\.preview\.example\.dev",
-        )
-        """,
+        middleware_source(
+            'allow_origins=["https://app.example.com"]',
+            r'allow_origin_regex=r"https://pr-[0-9]+\.preview\.example\.dev"',
+        ),
     )
     assert policy.origin_regex == (r"https://pr-[0-9]+\.preview\.example\.dev",)
     apache = render(policy, "apache").files["api.conf"]
@@ -421,13 +423,7 @@ def test_the_middleware_given_to_the_application_constructor_is_found(tmp_path):
 def test_an_origin_starlette_never_matched_as_written_is_normalised_with_a_note(tmp_path):
     result, out = translate(
         tmp_path,
-        """\
-        from fastapi.middleware.cors import CORSMiddleware
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=["https://app.example.com/", "HTTP://LOCALHOST:80"],
-        )
-        """,
+        middleware_source('allow_origins=["https://app.example.com/", "HTTP://LOCALHOST:80"]'),
     )
     assert result.exit_code == 0, result.output
     assert [origin.text for origin in load_policy(out).origins] == [
@@ -466,17 +462,7 @@ def test_a_max_age_above_corsgens_limit_is_capped_with_a_note(tmp_path):
 
 
 def test_any_origin_with_credentials_is_refused_and_explained(tmp_path):
-    problems = refused(
-        tmp_path,
-        """\
-        from fastapi.middleware.cors import CORSMiddleware
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=["*"],
-            allow_credentials=True,
-        )
-        """,
-    )
+    problems = refused(tmp_path, middleware_source('allow_origins=["*"]', "allow_credentials=True"))
     assert problems == [
         "4: allow_origins: '*' with allow_credentials=True: Starlette then echoes every "
         "request's Origin with Access-Control-Allow-Credentials: true, so any site can act as "
@@ -542,18 +528,14 @@ def test_names_not_bound_to_one_literal_are_refused(tmp_path, binding, reason):
 def test_a_regex_outside_corsgens_subset_is_refused(tmp_path):
     problems = refused(
         tmp_path,
-        r"""
-        from fastapi.middleware.cors import CORSMiddleware
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=["https://app.example.com"],
-            allow_origin_regex=r"(?i)https://.*\.example\.com",
-        )
-        """,
+        middleware_source(
+            'allow_origins=["https://app.example.com"]',
+            r'allow_origin_regex=r"(?i)https://.*\.example\.com"',
+        ),
     )
     assert problems == [
         # corsgen quotes the entry with repr(), which doubles each backslash.
-        r"6: entry '(?i)https://.*\\.example\\.com': the inline flags '(?i)' at position 1 "
+        r"5: entry '(?i)https://.*\\.example\\.com': the inline flags '(?i)' at position 1 "
         "is not in the subset Python and PCRE share: named groups, backreferences, look-around "
         "and inline flags are errors (use plain (...) or (?:...) groups)"
     ]
@@ -577,16 +559,12 @@ def test_a_wildcard_that_starlette_compared_literally_is_refused(tmp_path):
 def test_every_problem_is_reported_in_one_run_with_corsgens_own_messages(tmp_path):
     problems = refused(
         tmp_path,
-        """\
-        from fastapi.middleware.cors import CORSMiddleware
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=["https://a.example.com/app"],
-            allow_headers="Authorization",
-            max_age=-1,
-            allow_everything=True,
-        )
-        """,
+        middleware_source(
+            'allow_origins=["https://a.example.com/app"]',
+            'allow_headers="Authorization"',
+            "max_age=-1",
+            "allow_everything=True",
+        ),
     )
     assert problems == [
         "4: entry 'https://a.example.com/app': has a path after the host; an origin is only "

@@ -230,9 +230,16 @@ def conventional_repo(root: Path) -> Path:
     return repo
 
 
-def try_repo(repo: Path, hook_repo: tuple[Path, str], home: Path, hook: str):
+def try_repo(
+    repo: Path, hook_repo: tuple[Path, str], home: Path, hook: str, *, passes: bool
+) -> str:
+    """pre-commit try-repo ``hook`` on every file of ``repo``: its output, once checked
+    that the hook passed (or failed)."""
     source, _ = hook_repo
-    return run_pre_commit(repo, home, "try-repo", str(source), hook, "--all-files", "--verbose")
+    result = run_pre_commit(repo, home, "try-repo", str(source), hook, "--all-files", "--verbose")
+    assert result.returncode == (0 if passes else 1), result.stdout + result.stderr
+    assert ("Passed" if passes else "Failed") in result.stdout
+    return result.stdout
 
 
 def test_try_repo_corsgen_check_passes_on_the_conventional_layout_and_fails_after_an_edit(
@@ -241,11 +248,9 @@ def test_try_repo_corsgen_check_passes_on_the_conventional_layout_and_fails_afte
     repo = conventional_repo(tmp_path)
 
     # Current: green, and both targets were checked in cors/generated/.
-    result = try_repo(repo, hook_repo, pre_commit_home, "corsgen-check")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "corsgen check (committed CORS snippets match the policy)" in result.stdout
-    assert "Passed" in result.stdout
-    assert "cors/generated: up to date (nginx, apache)" in result.stdout
+    output = try_repo(repo, hook_repo, pre_commit_home, "corsgen-check", passes=True)
+    assert "corsgen check (committed CORS snippets match the policy)" in output
+    assert "cors/generated: up to date (nginx, apache)" in output
 
     # A hand edit of the nginx and of the Apache snippet: red, with both diffs and the fix.
     location = repo / CONVENTIONAL_OUT / "shop-api.location.conf"
@@ -257,16 +262,14 @@ def test_try_repo_corsgen_check_passes_on_the_conventional_layout_and_fails_afte
         apache.read_text().replace(f"Header always set {header}", f"Header set {header}")
     )
     git(repo, "add", "--all")
-    result = try_repo(repo, hook_repo, pre_commit_home, "corsgen-check")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Failed" in result.stdout
-    assert f"-{drifted};" in result.stdout
-    assert f"+{drifted} always;" in result.stdout
-    assert f"-Header set {header}" in result.stdout
-    assert f"+Header always set {header}" in result.stdout
+    output = try_repo(repo, hook_repo, pre_commit_home, "corsgen-check", passes=False)
+    assert f"-{drifted};" in output
+    assert f"+{drifted} always;" in output
+    assert f"-Header set {header}" in output
+    assert f"+Header always set {header}" in output
     assert (
         "corsgen: 2 file(s) in cors/generated are not current; run: corsgen render cors "
-        "--target nginx --target apache --out-dir cors/generated" in result.stdout
+        "--target nginx --target apache --out-dir cors/generated" in output
     )
 
 
@@ -276,19 +279,13 @@ def test_try_repo_corsgen_lint_lints_the_conventional_policy_folder(
     repo = conventional_repo(tmp_path)
 
     # Valid policies: green; --verbose shows that cors/ was linted.
-    result = try_repo(repo, hook_repo, pre_commit_home, "corsgen-lint")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "corsgen lint (CORS policy warnings)" in result.stdout
-    assert "Passed" in result.stdout
-    assert "cors/shop-api.yaml: no warnings" in result.stdout
+    output = try_repo(repo, hook_repo, pre_commit_home, "corsgen-lint", passes=True)
+    assert "corsgen lint (CORS policy warnings)" in output
+    assert "cors/shop-api.yaml: no warnings" in output
 
     # An invalid policy in cors/: red, with the file and line.
     policy = repo / "cors" / "shop-api.yaml"
     policy.write_text(policy.read_text().replace("https://shop.example.com", "https://shop/x"))
     git(repo, "add", "--all")
-    result = try_repo(repo, hook_repo, pre_commit_home, "corsgen-lint")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Failed" in result.stdout
-    assert (
-        "cors/shop-api.yaml:4: entry 'https://shop/x': has a path after the host" in result.stdout
-    )
+    output = try_repo(repo, hook_repo, pre_commit_home, "corsgen-lint", passes=False)
+    assert "cors/shop-api.yaml:4: entry 'https://shop/x': has a path after the host" in output

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import http.server
 import socket
-import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,36 +18,20 @@ from corsgen.matrix import request_matrix
 from corsgen.origin_regex import example as regex_example
 from corsgen.probe import is_loopback_url
 from corsgen.samples import entry_lookalikes, lookalikes
-from tests.conftest import parse
+from tests.conftest import demo_policy, parse
 from tests.edge_servers import EDGES, Edge
 
 pytestmark = pytest.mark.slow
 
 runner = CliRunner()
 
-POLICY = textwrap.dedent(
-    r"""
-    version: 1
-    name: probed
-    origins:
-      - http://localhost:3000
-      - https://app.example.com
-      - https://*.example.org
-    origin_regex:
-      - '^https://pr-[0-9]+\.preview\.example\.dev$'
-    allow_credentials: true
-    allow_methods: [GET, POST, PUT]
-    allow_headers: [Authorization]
-    expose_headers: [X-Request-Id]
-    """
-).lstrip()
+# PUT as well: the request matrix then holds a preflight for a method not CORS-safelisted.
+POLICY = demo_policy(allow_methods="GET, POST, PUT")
 
 
 @pytest.fixture
-def policy_file(tmp_path: Path) -> Path:
-    path = tmp_path / "probed.yaml"
-    path.write_text(POLICY, encoding="utf-8")
-    return path
+def policy_file(write_policy: Callable[[str, str], Path]) -> Path:
+    return write_policy(POLICY, "probed.yaml")
 
 
 class Recorder(http.server.BaseHTTPRequestHandler):
@@ -244,7 +227,8 @@ def test_the_matrix_holds_allowed_origins_lookalikes_preflights_and_no_origin() 
         None,
     } <= origins
     assert Request("GET") in requests
-    assert Request("OPTIONS", "https://app.example.com", "PUT", "Authorization") in requests
+    preflight = Request("OPTIONS", "https://app.example.com", "PUT", "Authorization, Content-Type")
+    assert preflight in requests
     assert Request("OPTIONS", "http://localhost:3000") in requests
     assert len(requests) <= 300
 
