@@ -40,6 +40,7 @@ from corsgen.evaluate import Request, Verdict, evaluate
 from corsgen.load import load_text
 from corsgen.origins import DEFAULT_PORTS, HeaderOrigin, OriginKind, read_origin
 from corsgen.policy import ALL_METHODS, Policy, policy_from_document
+from corsgen.public_suffix import is_public_suffix
 from corsgen.samples import entry_examples, entry_lookalikes, lookalikes
 from tests.edge_servers import (
     EDGES,
@@ -330,7 +331,8 @@ def origin_entries(draw: st.DrawFn) -> str:
         # Any host the spec allows: labels of [a-z0-9_-] (a leading '-' or '_' included),
         # up to 63 characters each, which also exercises nginx's map hash sizing.
         host = draw(random_hosts)
-        if draw(st.booleans()):
+        # "*." before a public suffix ("*.lv") is an error of the policy, not a wildcard.
+        if draw(st.booleans()) and not is_public_suffix(host):
             host = "*." + host
     elif kind in ("wildcard", "both"):
         host = "*." + draw(st.sampled_from(DNS_HOSTS))
