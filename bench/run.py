@@ -287,14 +287,19 @@ def haproxy_reference_minimal(map_file: Path, origins: tuple[str, ...]) -> str:
 
 
 # Reference for Envoy: the least an Envoy configuration sending these headers can do. Envoy
-# has no per-request condition on response_headers_to_add, only "a header whose value formats
-# as empty is not added": one filter (a matcher's exact_match_map on the Origin, the one
-# lookup) records the three values for an allowed Origin in the filter state, and the
-# virtual host adds them (empty, so absent, otherwise) and Vary: Origin. No preflight
-# handling, nothing removed from upstream responses, no local-reply mappers.
+# has no per-request condition on response_headers_to_add, so even the minimal form needs a
+# filter: a composite filter whose matcher (an exact_match_map on the Origin, the one
+# lookup) runs, for an allowed Origin, a header_mutation adding the three headers to the
+# response; the virtual host adds Vary: Origin. No preflight handling, nothing removed from
+# upstream responses, no local-reply mappers. (A set_filter_state action read back by the
+# virtual host's headers, measured first, costs about 7 000 more instructions a request.)
 def envoy_reference_minimal(origins: tuple[str, ...]) -> str:
     composite = "type.googleapis.com/envoy.extensions.filters.http.composite.v3"
-    values = {"origin": "%REQ(origin)%", "credentials": "true", "expose": "X-Request-Id"}
+    headers = {
+        "Access-Control-Allow-Origin": "%REQ(origin)%",
+        "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Expose-Headers": "X-Request-Id",
+    }
     allowed = {
         "name": "ref_min.allowed",
         "typed_config": {
@@ -303,15 +308,18 @@ def envoy_reference_minimal(origins: tuple[str, ...]) -> str:
                 "name": "ref_min.allowed",
                 "typed_config": {
                     "@type": "type.googleapis.com/"
-                    "envoy.extensions.filters.http.set_filter_state.v3.Config",
-                    "on_request_headers": [
-                        {
-                            "object_key": f"ref_min.{key}",
-                            "factory_key": "envoy.string",
-                            "format_string": {"text_format_source": {"inline_string": text}},
-                        }
-                        for key, text in values.items()
-                    ],
+                    "envoy.extensions.filters.http.header_mutation.v3.HeaderMutation",
+                    "mutations": {
+                        "response_mutations": [
+                            {
+                                "append": {
+                                    "header": {"key": key, "value": value},
+                                    "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+                                }
+                            }
+                            for key, value in headers.items()
+                        ]
+                    },
                 },
             },
         },
@@ -339,15 +347,12 @@ def envoy_reference_minimal(origins: tuple[str, ...]) -> str:
             },
         },
     }
-    headers = {
-        "Access-Control-Allow-Origin": "%FILTER_STATE(ref_min.origin:PLAIN)%",
-        "Access-Control-Allow-Credentials": "%FILTER_STATE(ref_min.credentials:PLAIN)%",
-        "Access-Control-Expose-Headers": "%FILTER_STATE(ref_min.expose:PLAIN)%",
-        "Vary": "Origin",
-    }
     host = {
         "response_headers_to_add": [
-            {"header": {"key": key, "value": value}} for key, value in headers.items()
+            {
+                "header": {"key": "Vary", "value": "Origin"},
+                "append_action": "APPEND_IF_EXISTS_OR_ADD",
+            }
         ]
     }
     part = {"http_filters": [lookup], "virtual_host": host, "local_reply_config": {"mappers": []}}

@@ -543,18 +543,24 @@ def without_always(target: str, text: str) -> str:
         # 401 (basic_auth) and 502 never get them.
         return _edit(text, r"^(header @\S+\.actual_allowed \{\n)(?!\tdefer)", "\\1\tdefer\n")
     if target == "envoy":
-        return _edit(text, ENVOY_VIRTUAL_HOST_ACAO, "")
+        return _edit(text, ENVOY_ALLOWED_ACAO, "")
     return _edit(text, r"^Header always (set|merge) ", r"Header \1 ")
 
 
-# Envoy: the virtual host's Access-Control-Allow-Origin entry (two spaces in, as rendered;
-# the local-reply mappers' own entries are indented further). Without it Envoy's own 401
-# carries no ACAO: an operator who set it on the upstream's answers only (a route's
-# response headers, an upstream filter) sees the same.
-ENVOY_VIRTUAL_HOST_ACAO = (
-    r"^  - header: \{key: Access-Control-Allow-Origin, value: '[^']*'\}\n"
-    r"    append_action: OVERWRITE_IF_EXISTS_OR_ADD\n"
+# Envoy: the Access-Control-Allow-Origin mutation of the filter's header_mutation, which
+# adds it to every answer of an allowed Origin (the preflight answers get theirs from the
+# local-reply mappers). Without it Envoy's own 401 carries no ACAO: an operator who set it
+# on the upstream's answers only (a route's response headers, an upstream filter), or put
+# the filter after basic_auth, sees the same.
+ENVOY_ALLOWED_ACAO = (
+    r"^(\s+)- append: \{header: \{key: Access-Control-Allow-Origin, value: '[^']*'\}, "
+    r"append_action: OVERWRITE_IF_EXISTS_OR_ADD\}\n"
 )
+
+
+def _envoy_acao_appended(match: re.Match[str]) -> str:
+    """The allowed Origin's ACAO appended to whatever the response already has."""
+    return match.group(0).replace("OVERWRITE_IF_EXISTS_OR_ADD", "APPEND_IF_EXISTS_OR_ADD")
 
 
 def second_acao(target: str, text: str) -> str:
@@ -573,10 +579,7 @@ def second_acao(target: str, text: str) -> str:
     if target == "envoy":
         # Appended a second time: Envoy joins the two into one line, "a,a".
         return _edit(
-            text,
-            r"^(  - header: \{key: Access-Control-Allow-Origin, value: '[^']*'\}\n)"
-            r"(    append_action: OVERWRITE_IF_EXISTS_OR_ADD\n)",
-            r"\1\2\1    append_action: APPEND_IF_EXISTS_OR_ADD\n",
+            text, ENVOY_ALLOWED_ACAO, lambda match: match.group(0) + _envoy_acao_appended(match)
         )
     return _edit(
         text,
@@ -592,12 +595,7 @@ def upstream_cors_kept(target: str, text: str) -> str:
     if target == "envoy":
         # No response_headers_to_remove, and the policy's ACAO appended to the upstream's.
         kept = _edit(text, r"^  response_headers_to_remove:\n(  - Access-Control-.*\n)+", "")
-        return _edit(
-            kept,
-            r"^(  - header: \{key: Access-Control-Allow-Origin, value: '[^']*'\}\n)"
-            r"    append_action: OVERWRITE_IF_EXISTS_OR_ADD\n",
-            r"\1    append_action: APPEND_IF_EXISTS_OR_ADD\n",
-        )
+        return _edit(kept, ENVOY_ALLOWED_ACAO, _envoy_acao_appended)
     if target == "haproxy":
         # set-header alone already replaces the upstream's value: the mistake that shows
         # is a hand-written add-header with no del-header.

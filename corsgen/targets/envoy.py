@@ -1,23 +1,28 @@
-"""Envoy: HTTP filter entries, a virtual host's header settings and a local-reply mapper.
+"""Envoy: one HTTP filter, a virtual host's header settings and local-reply mappers.
 
 One YAML file, ``NAME.envoy.yaml``, with three top-level keys the operator merges into
 the configuration they already have (docs/envoy.md, examples/envoy/):
 
-- ``http_filters``: three filters placed first in the ``http_connection_manager``'s
-  ``http_filters`` (before ``ext_authz``, ``jwt_authn``, ``basic_auth``): the first looks
-  the Origin up (a hash map for exact origins, Envoy's matcher ``exact_match_map``) and
-  records an allowed one in the request's filter state, the second decides what the
-  edge does, the third answers preflights (204) and refused requests (403) itself.
-  They are ``disabled`` by default and enabled per virtual host, so policies of other
-  virtual hosts never run them.
-- ``virtual_host``: ``typed_per_filter_config`` enabling those filters, and the response
-  headers (read from the filter state, so a missing value adds no header): Envoy adds a
-  virtual host's ``response_headers_to_add`` to the upstream's answers, to direct
-  responses and to its own local replies (401 of an auth filter, 503), so every status
-  carries them.
-- ``local_reply_config``: one mapper, for the http_connection_manager, that empties the
-  body of a 204 local reply (Envoy writes its text body even on a 204, which breaks the
-  next response on a keep-alive connection).
+- ``http_filters``: one composite filter placed first in the ``http_connection_manager``'s
+  ``http_filters`` (before ``ext_authz``, ``jwt_authn``, ``basic_auth``). Its one matcher
+  tree reads the method and the Origin (exact origins in a hash map, Envoy's matcher
+  ``exact_match_map``; wildcards and ``origin_regex`` as RE2) and runs at most one filter
+  per request: the fault filter's ``abort`` answers a preflight (204 for an allowed
+  Origin, 403 for another) and, with ``block_disallowed_origins``, refuses other requests
+  of a disallowed Origin (403); a ``header_mutation`` adds the policy's headers to the
+  response of any other request of an allowed Origin, whoever answers it (the upstream,
+  a direct response, an auth filter's 401, Envoy's own 503). A request of another Origin
+  runs no filter at all.
+- ``virtual_host``: ``response_headers_to_remove`` (the upstream's CORS headers) and
+  ``Vary: Origin`` on every response.
+- ``local_reply_config``: mappers that dress the filter's own answers (response flag
+  ``FI``): the preflight headers, read from the request (``%REQ(origin)%``), and an empty
+  body on the 204 (Envoy writes its text body even on a 204, which breaks the next
+  response on a keep-alive connection).
+
+Why one filter and no filter state: every filter of the chain costs each request of the
+listener something, even when its matcher matches nothing, and a filter-state value costs
+more to write and read than the header it becomes (docs/performance.md, Envoy).
 
 Envoy's own CORS filter is not used: it answers preflights with 200, answers disallowed
 preflights with the policy's methods and headers, and cannot reflect request headers.
@@ -125,11 +130,11 @@ def wildcard_regexes(patterns: list[OriginPattern]) -> list[str]:
 # The protobuf types the template names, by role.
 TYPES = {
     "header_input": "type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
-    "state_input": (
-        "type.googleapis.com/envoy.extensions.matching.common_inputs.network.v3.FilterStateInput"
-    ),
-    "set_state": "type.googleapis.com/envoy.extensions.filters.http.set_filter_state.v3.Config",
     "execute": "type.googleapis.com/envoy.extensions.filters.http.composite.v3.ExecuteFilterAction",
+    "header_mutation": (
+        "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation"
+    ),
+    "fault": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
 }
 # The fault filter's runtime keys: each is given a name nobody sets, so that a runtime
 # value meant for another fault filter (fault.http.abort.abort_percent, ...) never
@@ -143,52 +148,52 @@ FAULT_RUNTIME_KEYS = (
     "max_active_faults_runtime",
     "response_rate_limit_percent_runtime",
 )
-# Present and not empty (an empty Origin is no Origin); Envoy matches regexes whole.
-_PRESENT = "{safe_regex: {google_re2: {}, regex: '.+'}}"
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One predicate of the kind filter: a request header or a filter-state key, matched."""
-
-    name: str
-    input_type: str
-    input_field: str  # header_name or key
-    input: str
-    match: str  # a StringMatcher, in YAML flow style
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A matcher of the kind filter: when all conditions hold, these filter-state values."""
-
-    name: str
-    conditions: list[Condition]
-    state: dict[str, str]  # key (after the prefix) -> format string
+OVERWRITE = "OVERWRITE_IF_EXISTS_OR_ADD"
+APPEND = "APPEND_IF_EXISTS_OR_ADD"
 
 
 @dataclass(frozen=True)
 class Header:
     name: str
-    value: str
+    value: str  # an Envoy format string: %REQ(origin)% is the request's Origin
     append_action: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer the edge gives itself: a local reply of the fault filter."""
+
+    name: str
+    status: int
+
+
+@dataclass(frozen=True)
+class Mapper:
+    """A local-reply mapper that dresses one of the filter's answers: an answer of this
+    status to a preflight (``preflight``) or to any request, and only when the preflight
+    asks for Private Network Access (``private_network_asked``)."""
+
+    status: int
+    preflight: bool
+    private_network_asked: bool
+    empty_body: bool
+    headers: list[Header]
 
 
 @dataclass(frozen=True)
 class EnvoyContext:
     common: Common
-    prefix: str  # corsgen.<stem>: filter names and filter-state keys start with it
-    anchor: str  # the YAML anchor of the origin filter's one action
-    answer_headers_anchor: str  # the YAML anchor of the local-reply mappers' headers
+    prefix: str  # corsgen.<stem>: the filter's name, its actions' and runtime keys' start
+    anchor: str  # the start of the YAML anchors of the actions every allowed origin shares
     types: dict[str, str]
     exact_origins: list[str]
     origin_regexes: list[str]  # wildcard entries, then origin_regex entries, as RE2
-    answers: list[Answer]
-    otherwise: Answer | None  # the kind filter's on_no_match
-    local_replies: dict[str, int]  # answer -> status
-    filters: list[str]  # the filters' names after the prefix, in chain order
-    headers: list[Header]
-    answer_headers: list[Header]
+    preflight: Answer
+    preflight_denied: Answer | None  # None under origins "*": every Origin is allowed
+    blocked: Answer | None  # block_disallowed_origins
+    allowed_headers: list[Header]  # added to every other response of an allowed Origin
+    host_headers: list[Header]  # added by the virtual host to every response
+    mappers: list[Mapper]
     fault_runtime: str  # the prefix of the fault filter's runtime keys (never set)
     fault_runtime_keys: tuple[str, ...]
 
@@ -233,180 +238,88 @@ def origin_regexes(policy: Policy) -> list[str]:
     return wildcard_regexes(patterns) + anchored_regexes(policy)
 
 
-def _header(name: str) -> Condition:
-    return Condition(name, TYPES["header_input"], "header_name", name, _PRESENT)
-
-
-def _conditions(policy: Policy, prefix: str, *, preflight: bool, allowed: bool) -> list[Condition]:
-    conditions = []
-    if preflight:
-        conditions += [
-            Condition(
-                "method", TYPES["header_input"], "header_name", ":method", "{exact: OPTIONS}"
-            ),
-            _header("origin"),
-            _header("access-control-request-method"),
-        ]
-    if allowed and not policy.allows_any_origin:
-        conditions.append(
-            Condition("allowed", TYPES["state_input"], "key", f"{prefix}.origin", _PRESENT)
-        )
-    if not preflight and not allowed:
-        conditions.append(_header("origin"))
-    return conditions
-
-
-def _answers(policy: Policy, prefix: str, common: Common) -> tuple[list[Answer], Answer | None]:
-    """The kind filter's matchers in order (the first that holds decides), and its default.
-
-    The values are Envoy format strings, where "%" starts a command (%REQ(...)%): the
-    policy's methods and header names never hold one (validation refuses "%" in them), so
-    each formats to itself.
-    """
-    preflight_state = {
-        "answer": "preflight",
-        "allow_methods": common.allow_methods,
-        # allow_headers "*": the request's Access-Control-Request-Headers, whose field lines
-        # Envoy joins with "," when it reads the request (the spec's combined value).
-        "allow_headers": (
-            "%REQ(access-control-request-headers)%"
-            if common.reflect_headers
-            else common.allow_headers
-        ),
-        "max_age": str(common.max_age),
-        "vary": _preflight_vary(policy, common),
-        "answer_vary": common.preflight_vary,
-    }
-    answers = []
-    preflight = _conditions(policy, prefix, preflight=True, allowed=True)
-    if common.private_network:
-        # Access-Control-Allow-Private-Network only when the preflight asks for it.
-        asked = Condition(
-            "private_network",
-            TYPES["header_input"],
-            "header_name",
-            "access-control-request-private-network",
-            "{exact: 'true'}",
-        )
-        answers.append(
-            Answer(
-                "preflight_private_network",
-                [*preflight, asked],
-                {**preflight_state, "allow_private_network": "true"},
-            )
-        )
-    answers.append(Answer("preflight", preflight, preflight_state))
-    if not policy.allows_any_origin:
-        answers.append(
-            Answer(
-                "preflight_denied",
-                _conditions(policy, prefix, preflight=True, allowed=False),
-                {
-                    "answer": "preflight_denied",
-                    "vary": preflight_state["vary"],
-                    "answer_vary": common.preflight_vary,
-                },
-            )
-        )
-    # Every other request of an allowed Origin is passed on; recording it here keeps the
-    # blocked matcher below from ever seeing an allowed Origin.
-    actual_state = {"answer": "pass"}
-    if common.expose_headers:
-        actual_state["expose_headers"] = common.expose_headers
-    otherwise = None
-    if policy.allows_any_origin:
-        otherwise = Answer("pass", [], actual_state)
-    else:
-        answers.append(
-            Answer("pass", _conditions(policy, prefix, preflight=False, allowed=True), actual_state)
-        )
-    if common.block_disallowed and not policy.allows_any_origin:
-        # After the allowed matchers: an Origin that reaches this one is not allowed.
-        # (Under origins "*" every Origin is allowed: nothing is blocked.)
-        answers.append(
-            Answer(
-                "blocked",
-                _conditions(policy, prefix, preflight=False, allowed=False),
-                {"answer": "blocked", "answer_vary": "Origin"},
-            )
-        )
-    return answers, otherwise
-
-
-def _preflight_vary(policy: Policy, common: Common) -> str:
-    """What a preflight answer adds to Vary: all of it under origins "*" (no other Vary is
-    added there), else what it adds to the "Origin" every response gets."""
-    if policy.allows_any_origin:
-        return common.preflight_vary
-    return common.preflight_vary.removeprefix("Origin, ")
-
-
-def _headers(policy: Policy, prefix: str, common: Common, *, answers: bool) -> list[Header]:
-    """The response headers of the virtual host, or (``answers``) of the local-reply mapper
-    of the answer filter's 204 and 403."""
-
-    def state(key: str) -> str:
-        return f"%FILTER_STATE({prefix}.{key}:PLAIN)%"
-
-    overwrite = "OVERWRITE_IF_EXISTS_OR_ADD"
-    headers = [
-        Header(
-            "Access-Control-Allow-Origin",
-            "*" if policy.allows_any_origin else state("origin"),
-            overwrite,
-        )
-    ]
+def _allowed_headers(policy: Policy, common: Common) -> list[Header]:
+    """What an allowed Origin's responses carry besides Vary (never on a preflight)."""
+    origin = "*" if policy.allows_any_origin else "%REQ(origin)%"
+    headers = [Header("Access-Control-Allow-Origin", origin, OVERWRITE)]
     if common.credentials:
-        headers.append(Header("Access-Control-Allow-Credentials", state("credentials"), overwrite))
+        headers.append(Header("Access-Control-Allow-Credentials", "true", OVERWRITE))
     if common.expose_headers:
-        headers.append(Header("Access-Control-Expose-Headers", state("expose_headers"), overwrite))
-    headers += [
-        Header("Access-Control-Allow-Methods", state("allow_methods"), overwrite),
-        Header("Access-Control-Allow-Headers", state("allow_headers"), overwrite),
-        Header("Access-Control-Max-Age", state("max_age"), overwrite),
-    ]
-    if common.private_network:
-        headers.append(
-            Header(
-                "Access-Control-Allow-Private-Network", state("allow_private_network"), overwrite
-            )
-        )
-    # Vary: added as a field line of its own, which HTTP merges with the upstream's Vary
-    # (Accept-Encoding stays).
-    if answers:
-        # On the answers of the answer filter, Vary is the whole value (nothing to merge).
-        return [*headers, Header("Vary", state("answer_vary"), overwrite)]
-    append = "APPEND_IF_EXISTS_OR_ADD"
-    if not policy.allows_any_origin:
-        headers.append(Header("Vary", "Origin", append))
-    headers.append(Header("Vary", state("vary"), append))
+        headers.append(Header("Access-Control-Expose-Headers", common.expose_headers, OVERWRITE))
     return headers
+
+
+def _preflight_headers(policy: Policy, common: Common, *, private_network: bool) -> list[Header]:
+    """An allowed preflight's answer. The values are Envoy format strings, where "%"
+    starts a command: the policy's methods and header names never hold one (validation
+    refuses "%" in them), so each formats to itself; a header whose value formats empty
+    (no Access-Control-Request-Headers to reflect) is not added."""
+    origin = "*" if policy.allows_any_origin else "%REQ(origin)%"
+    headers = [Header("Access-Control-Allow-Origin", origin, OVERWRITE)]
+    if common.credentials:
+        headers.append(Header("Access-Control-Allow-Credentials", "true", OVERWRITE))
+    # allow_headers "*": the request's Access-Control-Request-Headers, whose field lines
+    # Envoy joins with "," when it reads the request (the spec's combined value).
+    allow_headers = (
+        "%REQ(access-control-request-headers)%" if common.reflect_headers else common.allow_headers
+    )
+    headers += [
+        Header("Access-Control-Allow-Methods", common.allow_methods, OVERWRITE),
+        Header("Access-Control-Allow-Headers", allow_headers, OVERWRITE),
+        Header("Access-Control-Max-Age", str(common.max_age), OVERWRITE),
+    ]
+    if private_network:
+        headers.append(Header("Access-Control-Allow-Private-Network", "true", OVERWRITE))
+    # The answer's whole Vary (a local reply has none to merge with).
+    return [*headers, Header("Vary", common.preflight_vary, OVERWRITE)]
+
+
+def _mappers(policy: Policy, common: Common) -> list[Mapper]:
+    """The local-reply mappers, first match wins. A preflight (OPTIONS with Origin and
+    Access-Control-Request-Method) never gets past the filter, which answers every one of
+    them, 204 or 403: a fault-injected 204 to a preflight is the filter's allowed answer."""
+    # With allow_private_network, a preflight that asks for it first (the mapper that adds
+    # Access-Control-Allow-Private-Network), then every other.
+    asked = (True, False) if common.private_network else (False,)
+    preflight_answers = [
+        Mapper(
+            204,
+            preflight=True,
+            private_network_asked=private_network,
+            empty_body=True,
+            headers=_preflight_headers(policy, common, private_network=private_network),
+        )
+        for private_network in asked
+    ]
+    if policy.allows_any_origin:
+        return preflight_answers
+    denied_vary = [Header("Vary", common.preflight_vary, OVERWRITE)]
+    mappers = [*preflight_answers, Mapper(403, True, False, False, denied_vary)]
+    if common.block_disallowed:
+        mappers.append(Mapper(403, False, False, False, [Header("Vary", "Origin", OVERWRITE)]))
+    return mappers
 
 
 def envoy_context(policy: Policy) -> EnvoyContext:
     prefix = dotted_prefix(policy.name)
     common = common_values(policy)
-    answers, otherwise = _answers(policy, prefix, common)
-    local_replies = {"preflight": 204}
-    if not policy.allows_any_origin:
-        local_replies["preflight_denied"] = 403
-    if common.block_disallowed and not policy.allows_any_origin:
-        local_replies["blocked"] = 403
-    filters = (["origin"] if not policy.allows_any_origin else []) + ["kind", "answer"]
+    any_origin = policy.allows_any_origin
+    # Vary: added as a field line of its own, which HTTP merges with the upstream's Vary
+    # (Accept-Encoding stays). Under origins "*" no response varies by Origin.
+    host_headers = [] if any_origin else [Header("Vary", "Origin", APPEND)]
     return EnvoyContext(
         common=common,
         prefix=prefix,
-        anchor=prefix.replace(".", "_") + "_allowed",
-        answer_headers_anchor=prefix.replace(".", "_") + "_answer_headers",
+        anchor=prefix.replace(".", "_"),
         types=TYPES,
         exact_origins=exact_origins(policy),
         origin_regexes=origin_regexes(policy),
-        answers=answers,
-        otherwise=otherwise,
-        local_replies=local_replies,
-        filters=filters,
-        headers=_headers(policy, prefix, common, answers=False),
-        answer_headers=_headers(policy, prefix, common, answers=True),
+        preflight=Answer("preflight", 204),
+        preflight_denied=None if any_origin else Answer("preflight_denied", 403),
+        blocked=Answer("blocked", 403) if common.block_disallowed and not any_origin else None,
+        allowed_headers=_allowed_headers(policy, common),
+        host_headers=host_headers,
+        mappers=_mappers(policy, common),
         fault_runtime=prefix + ".unset",
         fault_runtime_keys=FAULT_RUNTIME_KEYS,
     )
@@ -418,7 +331,7 @@ TARGET = Target(
     version_floor="1.40",
     needs=(
         "envoy.filters.http.composite",
-        "envoy.filters.http.set_filter_state",
+        "envoy.filters.http.header_mutation",
         "envoy.filters.http.fault",
     ),
     files=(ENVOY_FILE,),
