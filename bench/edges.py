@@ -86,16 +86,20 @@ class Server(LocalProcess):
         probe_port: int,
         cpu_list: str | None = None,
         env: dict[str, str] | None = None,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         super().__init__(name, command, root / f"{name}.stderr.log", env=env, cpu_list=cpu_list)
         self.root = root
         self.probe_port = probe_port
+        self.start_timeout = start_timeout
 
     def start(self) -> None:
         super().start()
-        if not self.wait_until(lambda: accepts_connections(self.probe_port), START_TIMEOUT):
+        if not self.wait_until(lambda: accepts_connections(self.probe_port), self.start_timeout):
             state = (
-                "exited at start" if not self.alive() else f"did not listen within {START_TIMEOUT}s"
+                "exited at start"
+                if not self.alive()
+                else f"did not listen within {self.start_timeout}s"
             )
             raise RuntimeError(f"{self.name} {state} on {self.probe_port}:\n{self.log_tail()}")
 
