@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from instructions import measure
+from instructions import measure, missing_valgrind
 from run import Bench, Case, envoy_reference_minimal, exact_origin, exact_policy, get, plain
+
+from corsgen.targets.common import CORS_RESPONSE_HEADERS
 
 ORIGINS = exact_policy(10).origins
 ALLOWED, DISALLOWED = exact_origin(9), exact_origin(10)
@@ -32,15 +34,6 @@ COMPOSITE = "type.googleapis.com/envoy.extensions.filters.http.composite.v3"
 HEADER_INPUT = "type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput"
 OVERWRITE, APPEND = "OVERWRITE_IF_EXISTS_OR_ADD", "APPEND_IF_EXISTS_OR_ADD"
 VARY = (("Vary", "Origin", APPEND),)
-CORS_HEADERS = (
-    "Access-Control-Allow-Origin",
-    "Access-Control-Allow-Credentials",
-    "Access-Control-Allow-Methods",
-    "Access-Control-Allow-Headers",
-    "Access-Control-Expose-Headers",
-    "Access-Control-Max-Age",
-    "Access-Control-Allow-Private-Network",
-)
 
 
 def part(
@@ -138,7 +131,7 @@ STATIC_HEADERS = (
 # Each piece: what it is, and the file merged into its listener.
 PIECES = {
     "Vary: Origin on the virtual host": part([]),
-    "+ the upstream's 7 CORS headers removed": part([], remove=CORS_HEADERS),
+    "+ the upstream's 7 CORS headers removed": part([], remove=CORS_RESPONSE_HEADERS),
     "+ 3 fixed headers on the virtual host": part([], (*STATIC_HEADERS, *VARY)),
     "composite filter whose matcher matches nothing": part(
         [lookup(filter_state(STATE_VALUES), origins=("https://nobody.example",))]
@@ -169,10 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000, help="requests per case")
     args = parser.parse_args(argv)
-    for tool in ("valgrind", "callgrind_control"):
-        if shutil.which(tool) is None:
-            print(f"bench: {tool} is missing (apt-get install valgrind)", file=sys.stderr)
-            return 2
+    if missing_valgrind():
+        return 2
     root = Path(tempfile.mkdtemp(prefix="corsgen-envoy-pieces-"))
     root.chmod(0o755)
     try:

@@ -148,6 +148,15 @@ def measure(server: str, bench: Bench, root: Path, count: int) -> None:
         process.stop()
 
 
+def missing_valgrind() -> bool:
+    """Say so (on stderr) when valgrind's tools are not installed."""
+    for tool in ("valgrind", "callgrind_control"):
+        if shutil.which(tool) is None:
+            print(f"bench: {tool} is missing (apt-get install valgrind)", file=sys.stderr)
+            return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -156,10 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the sizes of run.py --quick")
     parser.add_argument("--requests", type=int, default=2000, help="requests per case")
     args = parser.parse_args(argv)
-    for tool in ("valgrind", "callgrind_control"):
-        if shutil.which(tool) is None:
-            print(f"bench: {tool} is missing (apt-get install valgrind)", file=sys.stderr)
-            return 2
+    if missing_valgrind():
+        return 2
     servers = [server for server in SERVERS if server in args.only.split(",")]
     count = max(100, min(args.requests, 100_000))
     root = Path(tempfile.mkdtemp(prefix="corsgen-instructions-"))

@@ -238,12 +238,19 @@ def origin_regexes(policy: Policy) -> list[str]:
     return wildcard_regexes(patterns) + anchored_regexes(policy)
 
 
-def _allowed_headers(policy: Policy, common: Common) -> list[Header]:
-    """What an allowed Origin's responses carry besides Vary (never on a preflight)."""
+def _origin_headers(policy: Policy, common: Common) -> list[Header]:
+    """What every answer to an allowed Origin starts with: ACAO (the request's own Origin,
+    or "*"), and ACAC with credentials."""
     origin = "*" if policy.allows_any_origin else "%REQ(origin)%"
     headers = [Header("Access-Control-Allow-Origin", origin, OVERWRITE)]
     if common.credentials:
         headers.append(Header("Access-Control-Allow-Credentials", "true", OVERWRITE))
+    return headers
+
+
+def _allowed_headers(policy: Policy, common: Common) -> list[Header]:
+    """What an allowed Origin's responses carry besides Vary (never on a preflight)."""
+    headers = _origin_headers(policy, common)
     if common.expose_headers:
         headers.append(Header("Access-Control-Expose-Headers", common.expose_headers, OVERWRITE))
     return headers
@@ -254,16 +261,13 @@ def _preflight_headers(policy: Policy, common: Common, *, private_network: bool)
     starts a command: the policy's methods and header names never hold one (validation
     refuses "%" in them), so each formats to itself; a header whose value formats empty
     (no Access-Control-Request-Headers to reflect) is not added."""
-    origin = "*" if policy.allows_any_origin else "%REQ(origin)%"
-    headers = [Header("Access-Control-Allow-Origin", origin, OVERWRITE)]
-    if common.credentials:
-        headers.append(Header("Access-Control-Allow-Credentials", "true", OVERWRITE))
     # allow_headers "*": the request's Access-Control-Request-Headers, whose field lines
     # Envoy joins with "," when it reads the request (the spec's combined value).
     allow_headers = (
         "%REQ(access-control-request-headers)%" if common.reflect_headers else common.allow_headers
     )
-    headers += [
+    headers = [
+        *_origin_headers(policy, common),
         Header("Access-Control-Allow-Methods", common.allow_methods, OVERWRITE),
         Header("Access-Control-Allow-Headers", allow_headers, OVERWRITE),
         Header("Access-Control-Max-Age", str(common.max_age), OVERWRITE),
@@ -293,11 +297,25 @@ def _mappers(policy: Policy, common: Common) -> list[Mapper]:
     ]
     if policy.allows_any_origin:
         return preflight_answers
-    denied_vary = [Header("Vary", common.preflight_vary, OVERWRITE)]
-    mappers = [*preflight_answers, Mapper(403, True, False, False, denied_vary)]
-    if common.block_disallowed:
-        mappers.append(Mapper(403, False, False, False, [Header("Vary", "Origin", OVERWRITE)]))
-    return mappers
+    # A denied preflight: no Access-Control-* header, the preflight's Vary.
+    denied = Mapper(
+        403,
+        preflight=True,
+        private_network_asked=False,
+        empty_body=False,
+        headers=[Header("Vary", common.preflight_vary, OVERWRITE)],
+    )
+    if not common.block_disallowed:
+        return [*preflight_answers, denied]
+    # A refused request of another kind (not a preflight: that mapper came first).
+    blocked = Mapper(
+        403,
+        preflight=False,
+        private_network_asked=False,
+        empty_body=False,
+        headers=[Header("Vary", "Origin", OVERWRITE)],
+    )
+    return [*preflight_answers, denied, blocked]
 
 
 def envoy_context(policy: Policy) -> EnvoyContext:
