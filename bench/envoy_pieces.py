@@ -24,7 +24,16 @@ from typing import Any
 
 import yaml
 from instructions import measure, missing_valgrind
-from run import Bench, Case, envoy_reference_minimal, exact_origin, exact_policy, get, plain
+from run import (
+    Bench,
+    Case,
+    envoy_reference_minimal,
+    envoy_reference_static,
+    exact_origin,
+    exact_policy,
+    get,
+    plain,
+)
 
 from corsgen.targets.common import CORS_RESPONSE_HEADERS
 
@@ -122,17 +131,12 @@ STATE_HEADERS = (
     ("Access-Control-Allow-Credentials", "%FILTER_STATE(piece.credentials:PLAIN)%", OVERWRITE),
     ("Access-Control-Expose-Headers", "%FILTER_STATE(piece.expose:PLAIN)%", OVERWRITE),
 )
-STATIC_HEADERS = (
-    ("Access-Control-Allow-Origin", ALLOWED, OVERWRITE),
-    ("Access-Control-Allow-Credentials", "true", OVERWRITE),
-    ("Access-Control-Expose-Headers", "X-Request-Id", OVERWRITE),
-)
 
 # Each piece: what it is, and the file merged into its listener.
 PIECES = {
     "Vary: Origin on the virtual host": part([]),
     "+ the upstream's 7 CORS headers removed": part([], remove=CORS_RESPONSE_HEADERS),
-    "+ 3 fixed headers on the virtual host": part([], (*STATIC_HEADERS, *VARY)),
+    "+ 3 fixed headers on the virtual host": envoy_reference_static(ALLOWED),
     "composite filter whose matcher matches nothing": part(
         [lookup(filter_state(STATE_VALUES), origins=("https://nobody.example",))]
     ),
